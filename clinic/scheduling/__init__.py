@@ -1,0 +1,42 @@
+"""The pure scheduling core.
+
+Rule of this package: it imports only the standard library (``datetime``, ``zoneinfo``,
+``dataclasses``, ``bisect``, ...). No Flask, no SQLAlchemy, no clock, no environment. The
+current time and every time zone are explicit arguments; inputs and outputs are frozen
+dataclasses. All instants are timezone-aware and compared in UTC; wall-clock values (working
+hours) are only ever interpreted through the zone they belong to. ``tests/scheduling`` holds
+the property tests and a test that enforces the import rule.
+"""
+
+from clinic.scheduling.ranges import Interval, merge, subtract
+from clinic.scheduling.slots import (
+    Availability,
+    OpenTime,
+    Rules,
+    Slot,
+    WeeklyRange,
+    first_available,
+    free_slots,
+    nearest,
+    slot_at,
+)
+from clinic.scheduling.wallclock import DaySlots, group_by_day, local_day_window, wall_range
+
+__all__ = [
+    "Availability",
+    "DaySlots",
+    "Interval",
+    "OpenTime",
+    "Rules",
+    "Slot",
+    "WeeklyRange",
+    "first_available",
+    "free_slots",
+    "group_by_day",
+    "local_day_window",
+    "merge",
+    "nearest",
+    "slot_at",
+    "subtract",
+    "wall_range",
+]

@@ -1,0 +1,159 @@
+"""Free consult times: working hours, minus time off, minus busy consults and their buffers.
+
+Every function is pure: the current instant comes in as ``now``, zones come in as ``ZoneInfo``.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import TypeVar
+from zoneinfo import ZoneInfo
+
+from clinic.scheduling.ranges import Interval, merge
+from clinic.scheduling.wallclock import wall_range
+
+
+@dataclass(frozen=True, slots=True)
+class WeeklyRange:
+    """Working hours on one weekday (0 = Monday), in the practitioner's wall-clock time.
+
+    ``end`` is exclusive; ``time(0)`` as the end means the midnight closing the day.
+    """
+
+    weekday: int
+    start: time
+    end: time
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.weekday <= 6:
+            raise ValueError("weekday must be 0 (Monday) to 6 (Sunday)")
+        if self.end != time(0) and self.end <= self.start:
+            raise ValueError("working hours must end after they start")
+
+
+@dataclass(frozen=True, slots=True)
+class Rules:
+    """The clinic's booking rules. ``daily_cap`` counts consults per practitioner per local day."""
+
+    duration: timedelta
+    step: timedelta
+    buffer: timedelta = timedelta(0)
+    min_notice: timedelta = timedelta(0)
+    horizon: timedelta = timedelta(days=60)
+    daily_cap: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.duration <= timedelta(0) or self.step <= timedelta(0):
+            raise ValueError("duration and step must be positive")
+        if self.buffer < timedelta(0) or self.min_notice < timedelta(0):
+            raise ValueError("buffer and minimum notice cannot be negative")
+
+
+@dataclass(frozen=True, slots=True)
+class Availability:
+    """One practitioner's hours, time off and active consults (held or confirmed, no buffers)."""
+
+    practitioner_id: int
+    zone: ZoneInfo
+    weekly: tuple[WeeklyRange, ...]
+    time_off: tuple[Interval, ...] = ()
+    busy: tuple[Interval, ...] = ()
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class Slot:
+    start: datetime
+    end: datetime
+    practitioner_id: int
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class OpenTime:
+    """A start time offered for "first available", with every practitioner free then."""
+
+    start: datetime
+    end: datetime
+    practitioner_ids: tuple[int, ...]
+
+
+Timed = TypeVar("Timed", Slot, OpenTime)
+
+
+def working_intervals(av: Availability, window: Interval) -> list[Interval]:
+    """The practitioner's working time that touches ``window``, merged, in UTC."""
+    first = window.start.astimezone(av.zone).date() - timedelta(days=1)
+    last = window.end.astimezone(av.zone).date() + timedelta(days=1)
+    by_weekday: dict[int, list[WeeklyRange]] = {}
+    for rng in av.weekly:
+        by_weekday.setdefault(rng.weekday, []).append(rng)
+    pieces: list[Interval] = []
+    day = first
+    while day <= last:
+        for rng in by_weekday.get(day.weekday(), ()):
+            pieces.extend(wall_range(day, rng.start, rng.end, av.zone))
+        day += timedelta(days=1)
+    return [p for p in merge(pieces) if p.overlaps(window)]
+
+
+def _full_days(av: Availability, rules: Rules) -> set[date]:
+    if rules.daily_cap is None:
+        return set()
+    counts = Counter(b.start.astimezone(av.zone).date() for b in av.busy)
+    return {day for day, count in counts.items() if count >= rules.daily_cap}
+
+
+def free_slots(av: Availability, rules: Rules, window: Interval, now: datetime) -> list[Slot]:
+    """Bookable slots of one practitioner whose start lies in ``window``, in order.
+
+    A slot starts on the step grid counted from the start of its working stretch, lies wholly
+    inside working time, overlaps no time off, keeps ``rules.buffer`` clear of every busy
+    consult on both sides, starts at least ``min_notice`` after ``now`` and no later than
+    ``now + horizon``, and falls on a local day (practitioner's zone) not yet at the daily cap.
+    """
+    earliest = max(window.start, now + rules.min_notice)
+    latest = min(window.end, now + rules.horizon + timedelta(microseconds=1))
+    if earliest >= latest:
+        return []
+    blocked = merge([*av.time_off, *(b.widened(rules.buffer, rules.buffer) for b in av.busy)])
+    blocked_ends = [b.end for b in blocked]
+    full_days = _full_days(av, rules)
+    slots: list[Slot] = []
+    for stretch in working_intervals(av, Interval(earliest, latest + rules.duration)):
+        skipped = max(0, -(-(earliest - stretch.start) // rules.step))
+        start = stretch.start + skipped * rules.step
+        while start < latest and start + rules.duration <= stretch.end:
+            end = start + rules.duration
+            i = bisect_right(blocked_ends, start)
+            clear = i == len(blocked) or blocked[i].start >= end
+            if clear and start.astimezone(av.zone).date() not in full_days:
+                slots.append(Slot(start, end, av.practitioner_id))
+            start += rules.step
+    return slots
+
+
+def slot_at(av: Availability, rules: Rules, start: datetime, now: datetime) -> Slot | None:
+    """The slot starting exactly at ``start`` if it is bookable now, else None."""
+    window = Interval(start, start + timedelta(microseconds=1))
+    found = free_slots(av, rules, window, now)
+    return found[0] if found and found[0].start == start else None
+
+
+def first_available(
+    avails: Iterable[Availability], rules: Rules, window: Interval, now: datetime
+) -> list[OpenTime]:
+    """Every start time at which at least one practitioner is free, with who is free then."""
+    who: dict[tuple[datetime, datetime], list[int]] = {}
+    for av in avails:
+        for slot in free_slots(av, rules, window, now):
+            who.setdefault((slot.start, slot.end), []).append(slot.practitioner_id)
+    return [OpenTime(s, e, tuple(sorted(ids))) for (s, e), ids in sorted(who.items())]
+
+
+def nearest(times: Sequence[Timed], target: datetime, count: int = 3) -> list[Timed]:
+    """The ``count`` times closest to ``target`` (ties go to the earlier), in time order."""
+    ranked = sorted(times, key=lambda t: (abs(t.start - target), t.start))
+    return sorted(ranked[:count], key=lambda t: t.start)
