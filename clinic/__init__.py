@@ -1,0 +1,57 @@
+"""Clinic consult booking and intake site."""
+
+import os
+
+from flask import Flask
+
+import config as config_module
+
+
+def create_app(config_object=None) -> Flask:
+    """Build the app. ``config_object`` defaults to the class named by ``CLINIC_ENV``."""
+    app = Flask(
+        __name__,
+        instance_path=str(config_module.BASE_DIR / "instance"),
+        template_folder=str(config_module.BASE_DIR / "templates"),
+        static_folder=str(config_module.BASE_DIR / "static"),
+    )
+    app.config.from_object(config_object or config_module.from_environment())
+    register_extensions(app)
+    register_blueprints(app)
+    register_templating(app)
+
+    from clinic import cli, errors
+
+    errors.init_app(app)
+    cli.init_app(app)
+    return app
+
+
+def register_extensions(app: Flask) -> None:
+    from clinic.database import configure_engine
+    from clinic.extensions import csrf, db, migrate
+
+    os.makedirs(app.instance_path, exist_ok=True)
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(config_module.BASE_DIR / "migrations"))
+    csrf.init_app(app)
+    with app.app_context():
+        configure_engine(db.engine)
+
+
+def register_blueprints(app: Flask) -> None:
+    from clinic.api import bp as api_bp
+    from clinic.booking import bp as booking_bp
+    from clinic.extensions import csrf
+    from clinic.public import bp as public_bp
+
+    app.register_blueprint(public_bp)
+    app.register_blueprint(booking_bp)
+    app.register_blueprint(api_bp, url_prefix="/api/v1")
+    csrf.exempt(api_bp)  # JSON API: no cookies, no session, nothing for CSRF to ride on
+
+
+def register_templating(app: Flask) -> None:
+    from clinic import formatting
+
+    formatting.init_app(app)

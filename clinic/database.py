@@ -1,0 +1,56 @@
+"""Engine set-up and the write lock that makes "check, then insert" one atomic step.
+
+SQLite: every connection runs in WAL mode with a busy timeout, and SQLAlchemy (not the
+``sqlite3`` module) issues ``BEGIN``, so a writer can ask for ``BEGIN IMMEDIATE`` and hold the
+database's single write lock from its first read. PostgreSQL: the writer locks the
+practitioner's row with ``SELECT ... FOR UPDATE``; an exclusion constraint backs it up.
+"""
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from clinic.extensions import db
+
+SQLITE_BUSY_TIMEOUT_MS = 15_000
+
+
+def configure_engine(engine: Engine) -> None:
+    if engine.dialect.name != "sqlite":
+        return
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record) -> None:
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection) -> None:
+        mode = connection.get_execution_options().get("sqlite_begin", "DEFERRED")
+        connection.exec_driver_sql(f"BEGIN {mode}")
+
+
+def begin_write() -> None:
+    """Start the request's transaction as a writer.
+
+    Ends a read-only transaction the request may have opened, then begins one that holds
+    SQLite's write lock from the start. Refuses if unsaved changes would be lost.
+    """
+    session = db.session()  # the request's Session behind the scoped proxy
+    if session.in_transaction():
+        if session.new or session.dirty or session.deleted:
+            raise RuntimeError("begin_write() called with unsaved changes in the session")
+        session.rollback()
+    session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
+
+
+def lock_rows(model, ids) -> None:
+    """Lock the given rows until commit (PostgreSQL); SQLite is already locked whole."""
+    if db.session.get_bind().dialect.name == "sqlite":
+        return
+    stmt = sa.select(model.id).where(model.id.in_(sorted(ids))).order_by(model.id)
+    db.session.execute(stmt.with_for_update()).all()

@@ -1,0 +1,167 @@
+"""SQLAlchemy 2.0 typed models. Every instant is stored in UTC (see ``UTCDateTime``)."""
+
+from __future__ import annotations
+
+import enum
+from datetime import UTC, datetime, time
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import ExcludeConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from clinic.extensions import db
+from clinic.sqltypes import UTCDateTime
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Status(enum.StrEnum):
+    HELD = "held"  # a time kept for a patient filling in the details form
+    CONFIRMED = "confirmed"
+    CANCELLED = "cancelled"
+    COMPLETED = "completed"
+    NO_SHOW = "no_show"
+    EXPIRED = "expired"  # a hold that lapsed before the patient confirmed
+
+
+# Held and confirmed consults occupy the practitioner's time (DESIGN invariant 1).
+ACTIVE = (Status.HELD.value, Status.CONFIRMED.value)
+
+
+class ClinicSettings(db.Model):
+    """The clinic's one row of settings (id 1). Durations are in minutes."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(120))
+    timezone: Mapped[str] = mapped_column(sa.String(64))
+    contact_email: Mapped[str] = mapped_column(sa.String(254), default="")
+    contact_phone: Mapped[str] = mapped_column(sa.String(40), default="")
+    min_notice_minutes: Mapped[int] = mapped_column(default=120)
+    horizon_days: Mapped[int] = mapped_column(default=60)
+    buffer_minutes: Mapped[int] = mapped_column(default=10)
+    slot_step_minutes: Mapped[int] = mapped_column(default=30)
+    hold_minutes: Mapped[int] = mapped_column(default=10)
+    daily_cap: Mapped[int | None] = mapped_column(default=8)
+
+
+class Practitioner(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(120))
+    email: Mapped[str] = mapped_column(sa.String(254))
+    timezone: Mapped[str] = mapped_column(sa.String(64))
+    title: Mapped[str] = mapped_column(sa.String(120), default="")
+    bio: Mapped[str] = mapped_column(sa.Text, default="")
+    # A fixed video-meeting URL, or a template with ``{reference}`` filled in per consult.
+    meeting_link: Mapped[str] = mapped_column(sa.String(500), default="")
+    active: Mapped[bool] = mapped_column(default=True)
+
+    hours: Mapped[list[WorkingHours]] = relationship(
+        back_populates="practitioner", cascade="all, delete-orphan"
+    )
+
+    def meeting_url(self, reference: str) -> str:
+        return self.meeting_link.replace("{reference}", reference)
+
+
+class WorkingHours(db.Model):
+    """One range of weekly hours in the practitioner's own zone; 00:00 as end means midnight."""
+
+    __table_args__ = (sa.CheckConstraint("weekday BETWEEN 0 AND 6", name="weekday"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    practitioner_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("practitioner.id", ondelete="CASCADE"), index=True
+    )
+    weekday: Mapped[int]  # 0 = Monday
+    start_time: Mapped[time] = mapped_column(sa.Time)
+    end_time: Mapped[time] = mapped_column(sa.Time)
+
+    practitioner: Mapped[Practitioner] = relationship(back_populates="hours")
+
+
+class TimeOff(db.Model):
+    """Time off for one practitioner, or a clinic closure when ``practitioner_id`` is null."""
+
+    __table_args__ = (sa.CheckConstraint("ends_at > starts_at", name="order"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    practitioner_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("practitioner.id", ondelete="CASCADE"), index=True
+    )
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    reason: Mapped[str] = mapped_column(sa.String(200), default="")
+
+
+class ConsultType(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(sa.String(40), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(120))
+    duration_minutes: Mapped[int]
+    price_cents: Mapped[int] = mapped_column(default=0)
+    active: Mapped[bool] = mapped_column(default=True)
+
+
+class Patient(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(100))
+    email: Mapped[str] = mapped_column(sa.String(254), index=True)  # stored lower-cased
+    phone: Mapped[str] = mapped_column(sa.String(30), default="")
+    marketing_opt_in: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Appointment(db.Model):
+    """A consult. ``starts_at``/``ends_at`` are UTC; the patient's zone is kept for display.
+
+    Invariant 1 lives in ``clinic.booking.services``: rows are written only while the
+    practitioner is locked. On PostgreSQL an exclusion constraint backs it up.
+    """
+
+    __table_args__ = (
+        sa.CheckConstraint("ends_at > starts_at", name="order"),
+        sa.CheckConstraint(
+            "status IN ('held', 'confirmed', 'cancelled', 'completed', 'no_show', 'expired')",
+            name="status",
+        ),
+        sa.Index("ix_appointment_practitioner_starts", "practitioner_id", "starts_at"),
+        ExcludeConstraint(
+            ("practitioner_id", "="),
+            (sa.func.tstzrange(sa.column("starts_at"), sa.column("ends_at"), "[)"), "&&"),
+            name="appointment_no_overlap",
+            using="gist",
+            where=sa.text("status IN ('held', 'confirmed')"),
+        ).ddl_if(dialect="postgresql"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reference: Mapped[str] = mapped_column(sa.String(16), unique=True)
+    practitioner_id: Mapped[int] = mapped_column(sa.ForeignKey("practitioner.id"))
+    consult_type_id: Mapped[int] = mapped_column(sa.ForeignKey("consult_type.id"))
+    patient_id: Mapped[int | None] = mapped_column(sa.ForeignKey("patient.id"), index=True)
+    status: Mapped[str] = mapped_column(sa.String(16), default=Status.HELD.value)
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    patient_timezone: Mapped[str] = mapped_column(sa.String(64))
+    hold_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    calendar_uid: Mapped[str] = mapped_column(sa.String(120), unique=True)
+    sequence: Mapped[int] = mapped_column(default=0)
+    manage_token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    source: Mapped[str] = mapped_column(sa.String(16), default="web")  # web, api, staff
+    privacy_consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    not_emergency_ack_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    cancel_reason: Mapped[str] = mapped_column(sa.String(500), default="")
+
+    practitioner: Mapped[Practitioner] = relationship()
+    consult_type: Mapped[ConsultType] = relationship()
+    patient: Mapped[Patient | None] = relationship()
+
+    def is_active(self, now: datetime) -> bool:
+        if self.status == Status.HELD:
+            return self.hold_expires_at is not None and self.hold_expires_at > now
+        return self.status == Status.CONFIRMED
