@@ -1,0 +1,44 @@
+"""Query and body parsing for the JSON API (validation shared with the HTML forms)."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from werkzeug.datastructures import MultiDict
+from wtforms.validators import Optional
+
+from clinic.booking.forms import DayField, PractitionerField, ZoneField
+
+BOOLEAN_FIELDS = ("consent_privacy", "consent_not_emergency", "marketing_opt_in")
+TEXT_FIELDS = ("practitioner", "start", "timezone", "name", "email", "phone")
+
+
+class SlotsQuery(FlaskForm):
+    class Meta:
+        csrf = False
+
+    practitioner = PractitionerField("practitioner")
+    timezone = ZoneField("timezone")
+    start_day = DayField("from", name="from", validators=[Optional()], format="%Y-%m-%d")
+    end_day = DayField("to", name="to", validators=[Optional()], format="%Y-%m-%d")
+
+
+def json_to_formdata(payload: dict) -> tuple[MultiDict, dict[str, list[str]]]:
+    """Map a JSON booking body onto form data, reporting values of the wrong JSON type."""
+    data, errors = MultiDict(), {}
+    for key in TEXT_FIELDS:
+        value = payload.get(key)
+        if value is None:
+            continue
+        if key == "practitioner" and isinstance(value, int) and not isinstance(value, bool):
+            value = str(value)
+        if not isinstance(value, str):
+            errors[key] = ["must be a string."]
+            continue
+        data[key] = value
+    for key in BOOLEAN_FIELDS:
+        value = payload.get(key, False)
+        if not isinstance(value, bool):
+            errors[key] = ["must be true or false."]
+        elif value:
+            data[key] = "y"
+    return data, errors

@@ -1,0 +1,112 @@
+from datetime import UTC, datetime, timedelta
+from urllib.parse import urlsplit
+
+from flask import current_app, request, url_for
+
+from clinic.api import bp
+from clinic.api.forms import SlotsQuery, json_to_formdata
+from clinic.api.openapi import document
+from clinic.api.problems import field_errors, invalid, problem
+from clinic.booking import services
+from clinic.booking.availability import active_practitioners, clinic_settings, open_times
+from clinic.booking.forms import ApiBookingForm, set_practitioner_choices
+from clinic.formatting import parse_zone
+from clinic.scheduling import local_day_window
+
+MAX_DAYS = 62
+
+
+def _open_time(item, zone) -> dict:
+    return {
+        "start": item.start.astimezone(zone).isoformat(),
+        "end": item.end.astimezone(zone).isoformat(),
+        "start_utc": item.start.isoformat().replace("+00:00", "Z"),
+        "practitioner_ids": list(item.practitioner_ids),
+    }
+
+
+@bp.get("/slots")
+def slots():
+    """Free consult times between two local dates (inclusive) in the caller's zone."""
+    query = SlotsQuery(formdata=request.args)
+    set_practitioner_choices(query.practitioner, active_practitioners())
+    if not query.validate():
+        return invalid(field_errors(query))
+    settings = clinic_settings()
+    zone = query.timezone.zone or parse_zone(settings.timezone)
+    now = datetime.now(UTC)
+    first = query.start_day.data or now.astimezone(zone).date()
+    last = query.end_day.data or first + timedelta(days=13)
+    if last < first:
+        return invalid({"to": ["must not be before from."]})
+    if (last - first).days >= MAX_DAYS:
+        return invalid({"to": [f"at most {MAX_DAYS} days after from."]})
+    days = (last - first).days + 1
+    times, _ = open_times(
+        query.practitioner.practitioner_id, local_day_window(first, days, zone), now
+    )
+    return {
+        "timezone": zone.key,
+        "practitioner": query.practitioner.data or "any",
+        "from": first.isoformat(),
+        "to": last.isoformat(),
+        "slots": [_open_time(t, zone) for t in times],
+    }
+
+
+@bp.post("/bookings")
+def create_booking():
+    """Book a free time outright; 201 with the booking, 409 with nearby times if just taken."""
+    payload = request.get_json(silent=True)
+    if not isinstance(payload, dict):
+        return problem(
+            400, "Expected a JSON object", "Send the booking as a JSON object.", "bad-json"
+        )
+    formdata, type_errors = json_to_formdata(payload)
+    form = ApiBookingForm(formdata=formdata)
+    set_practitioner_choices(form.practitioner, active_practitioners())
+    if not form.validate() or type_errors:
+        return invalid(field_errors(form) | type_errors)
+    details = services.PatientDetails(
+        form.name.data, form.email.data, form.phone.data or "", form.marketing_opt_in.data
+    )
+    zone = form.timezone.zone
+    host = urlsplit(current_app.config["CLINIC_BASE_URL"]).hostname or "clinic.invalid"
+    try:
+        appointment, token = services.book(
+            form.practitioner.practitioner_id,
+            form.start.data,
+            zone,
+            details,
+            datetime.now(UTC),
+            host,
+        )
+    except services.SlotTaken as taken:
+        return problem(
+            409,
+            "That time was just taken",
+            "Someone booked this time a moment ago. Here are the nearest free times.",
+            "slot-taken",
+            alternatives=[_open_time(t, zone) for t in taken.alternatives],
+        )
+    except services.NotBookable as reason:
+        return invalid({"start": [str(reason)]})
+    base = current_app.config["CLINIC_BASE_URL"].rstrip("/")
+    body = {
+        "reference": appointment.reference,
+        "status": appointment.status,
+        "start": appointment.starts_at.astimezone(zone).isoformat(),
+        "end": appointment.ends_at.astimezone(zone).isoformat(),
+        "timezone": zone.key,
+        "practitioner": {"id": appointment.practitioner.id, "name": appointment.practitioner.name},
+        "meeting_link": appointment.practitioner.meeting_url(appointment.reference),
+        "booking_url": base + url_for("booking.done", token=token),
+        "calendar_url": base + url_for("booking.calendar_file", token=token),
+    }
+    return body, 201, {"Location": body["booking_url"]}
+
+
+@bp.get("/openapi.json")
+def openapi():
+    """The OpenAPI 3.1 description of this API."""
+    return document(current_app.config["CLINIC_BASE_URL"])

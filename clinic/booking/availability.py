@@ -1,0 +1,141 @@
+"""Loads what the scheduling core needs in a fixed number of queries, and asks it for times.
+
+The number of statements does not depend on how many days or practitioners are shown: each
+kind of row (hours, time off, consults) is fetched once for all practitioners, restricted to
+the window by indexed range conditions, never by loading history.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+
+from clinic.extensions import db
+from clinic.models import (
+    Appointment,
+    ClinicSettings,
+    ConsultType,
+    Practitioner,
+    Status,
+    TimeOff,
+    WorkingHours,
+)
+from clinic.scheduling import Availability, Interval, OpenTime, Rules, WeeklyRange, first_available
+
+DEFAULT_CONSULT = "free-consult"
+# Daily caps count whole local days, which reach up to ~26 hours beyond a UTC window.
+_MARGIN = timedelta(days=2)
+
+
+class NotSetUp(Exception):
+    """The clinic has no settings, consult type or practitioner yet."""
+
+
+def clinic_settings() -> ClinicSettings:
+    settings = db.session.get(ClinicSettings, 1)
+    if settings is None:
+        raise NotSetUp("The clinic has not been set up yet.")
+    return settings
+
+
+def consult_type() -> ConsultType:
+    found = db.session.scalar(sa.select(ConsultType).where(ConsultType.slug == DEFAULT_CONSULT))
+    if found is None:
+        raise NotSetUp("The free consult has not been set up yet.")
+    return found
+
+
+def rules_for(settings: ClinicSettings, kind: ConsultType) -> Rules:
+    return Rules(
+        duration=timedelta(minutes=kind.duration_minutes),
+        step=timedelta(minutes=settings.slot_step_minutes),
+        buffer=timedelta(minutes=settings.buffer_minutes),
+        min_notice=timedelta(minutes=settings.min_notice_minutes),
+        horizon=timedelta(days=settings.horizon_days),
+        daily_cap=settings.daily_cap,
+    )
+
+
+def active_practitioners(practitioner_id: int | None = None) -> list[Practitioner]:
+    stmt = sa.select(Practitioner).where(Practitioner.active).order_by(Practitioner.id)
+    if practitioner_id is not None:
+        stmt = stmt.where(Practitioner.id == practitioner_id)
+    return list(db.session.scalars(stmt))
+
+
+def active_condition(now: datetime):
+    """SQL for "this consult occupies its practitioner's time at ``now``"."""
+    return sa.or_(
+        Appointment.status == Status.CONFIRMED.value,
+        sa.and_(Appointment.status == Status.HELD.value, Appointment.hold_expires_at > now),
+    )
+
+
+def availabilities(
+    practitioners: list[Practitioner],
+    window: Interval,
+    now: datetime,
+    ignore_appointment: int | None = None,
+) -> list[Availability]:
+    """Hours, time off and active consults around ``window`` for each practitioner."""
+    ids = [p.id for p in practitioners]
+    if not ids:
+        return []
+    lo, hi = window.start - _MARGIN, window.end + _MARGIN
+    weekly: dict[int, list[WeeklyRange]] = defaultdict(list)
+    for row in db.session.execute(
+        sa.select(
+            WorkingHours.practitioner_id,
+            WorkingHours.weekday,
+            WorkingHours.start_time,
+            WorkingHours.end_time,
+        ).where(WorkingHours.practitioner_id.in_(ids))
+    ):
+        if row.end_time > row.start_time or row.end_time == time(0):
+            weekly[row.practitioner_id].append(
+                WeeklyRange(row.weekday, row.start_time, row.end_time)
+            )
+    off: dict[int | None, list[Interval]] = defaultdict(list)
+    for row in db.session.execute(
+        sa.select(TimeOff.practitioner_id, TimeOff.starts_at, TimeOff.ends_at).where(
+            sa.or_(TimeOff.practitioner_id.in_(ids), TimeOff.practitioner_id.is_(None)),
+            TimeOff.ends_at > lo,
+            TimeOff.starts_at < hi,
+        )
+    ):
+        off[row.practitioner_id].append(Interval(row.starts_at, row.ends_at))
+    busy: dict[int, list[Interval]] = defaultdict(list)
+    stmt = sa.select(Appointment.practitioner_id, Appointment.starts_at, Appointment.ends_at).where(
+        Appointment.practitioner_id.in_(ids),
+        Appointment.starts_at < hi,
+        Appointment.ends_at > lo,
+        active_condition(now),
+    )
+    if ignore_appointment is not None:
+        stmt = stmt.where(Appointment.id != ignore_appointment)
+    for row in db.session.execute(stmt):
+        busy[row.practitioner_id].append(Interval(row.starts_at, row.ends_at))
+    return [
+        Availability(
+            practitioner_id=p.id,
+            zone=ZoneInfo(p.timezone),
+            weekly=tuple(weekly[p.id]),
+            time_off=tuple(off[p.id] + off[None]),
+            busy=tuple(busy[p.id]),
+        )
+        for p in practitioners
+    ]
+
+
+def open_times(
+    practitioner_id: int | None, window: Interval, now: datetime
+) -> tuple[list[OpenTime], list[Practitioner]]:
+    """Free start times in ``window`` for one practitioner or for any (first available)."""
+    settings = clinic_settings()
+    rules = rules_for(settings, consult_type())
+    practitioners = active_practitioners(practitioner_id)
+    avails = availabilities(practitioners, window, now)
+    return first_available(avails, rules, window, now), practitioners

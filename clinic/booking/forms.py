@@ -1,0 +1,177 @@
+"""Forms of the booking flow. The JSON API validates with the same classes."""
+
+from __future__ import annotations
+
+import unicodedata
+from datetime import UTC, datetime
+
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    DateField,
+    EmailField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    TelField,
+)
+from wtforms.validators import DataRequired, Email, Length, Optional, Regexp, ValidationError
+
+from clinic.formatting import parse_zone, zone_names
+
+
+def _strip(value):
+    return value.strip() if isinstance(value, str) else value
+
+
+def printable(form, field) -> None:
+    """No control characters (line breaks, NUL, escapes): they have no place in a name."""
+    if field.data and any(unicodedata.category(c) in {"Cc", "Cf", "Zl", "Zp"} for c in field.data):
+        raise ValidationError("Please use letters, numbers and ordinary punctuation only.")
+
+
+class InstantField(StringField):
+    """An ISO 8601 date and time that must say its offset, e.g. 2026-12-03T14:00:00Z."""
+
+    def process_formdata(self, valuelist):
+        self.raw = valuelist[0] if valuelist else ""
+        self.data = None
+        if not self.raw:
+            return
+        try:
+            value = datetime.fromisoformat(self.raw.strip())
+        except (TypeError, ValueError):
+            raise ValueError("Use a date and time like 2026-12-03T14:00:00Z.") from None
+        if value.tzinfo is None:
+            raise ValueError("Include the time zone offset, e.g. 2026-12-03T14:00:00Z.")
+        self.data = value.astimezone(UTC)
+
+    def _value(self):
+        return self.raw if hasattr(self, "raw") else ""
+
+
+class ZoneField(SelectField):
+    """An IANA time-zone name from the list of known zones."""
+
+    def __init__(self, label="Time zone", **kwargs):
+        super().__init__(label, choices=[], validate_choice=False, **kwargs)
+        self.choices = [SelectChoice(name, name.replace("_", " ")) for name in zone_names()]
+
+    def pre_validate(self, form):
+        if self.data and parse_zone(self.data) is None:
+            raise ValidationError(
+                "We don't recognise that time zone; please pick one from the list."
+            )
+
+    @property
+    def zone(self):
+        return parse_zone(self.data)
+
+
+ANY = SelectChoice("any", "First available")
+
+
+class PractitionerField(SelectField):
+    """'any' (first available) or a practitioner's id; choices are set by the view."""
+
+    def __init__(self, label="Practitioner", **kwargs):
+        super().__init__(label, choices=[ANY], default="any", **kwargs)
+
+    def pre_validate(self, form):
+        if self.data not in {choice.value for choice in self.choices}:
+            raise ValidationError("Please choose a practitioner from the list.")
+
+    @property
+    def practitioner_id(self) -> int | None:
+        return None if self.data in (None, "any") else int(self.data)
+
+
+def set_practitioner_choices(field: PractitionerField, practitioners) -> None:
+    field.choices = [ANY] + [SelectChoice(str(p.id), p.name) for p in practitioners]
+
+
+class DayField(DateField):
+    """A calendar day written as YYYY-MM-DD."""
+
+    def process_formdata(self, valuelist):
+        try:
+            super().process_formdata(valuelist)
+        except ValueError:
+            raise ValueError("Use a date like 2026-12-03 (year-month-day).") from None
+
+
+class SlotQueryForm(FlaskForm):
+    """The slot picker's query string: who, from which day, shown in which zone."""
+
+    class Meta:
+        csrf = False
+
+    practitioner = PractitionerField()
+    tz = ZoneField("Show times in")
+    day = DayField("From", validators=[Optional()], format="%Y-%m-%d")
+
+
+class HoldForm(FlaskForm):
+    """A click on a free time."""
+
+    practitioner = PractitionerField()
+    tz = ZoneField(validators=[DataRequired()])
+    start = InstantField("Time", validators=[DataRequired("Please choose a time.")])
+
+
+class PatientDetailsForm(FlaskForm):
+    name = StringField(
+        "Full name",
+        filters=[_strip],
+        validators=[DataRequired("Please tell us your name."), Length(max=100), printable],
+    )
+    email = EmailField(
+        "Email",
+        filters=[_strip],
+        validators=[
+            DataRequired("Please give an email address for your confirmation."),
+            Length(max=254),
+            Email("Please check your email address; it doesn't look complete."),
+        ],
+    )
+    phone = TelField(
+        "Phone (optional)",
+        filters=[_strip],
+        validators=[
+            Optional(),
+            Length(max=30),
+            Regexp(
+                r"^\+?[0-9 ()\-.]{6,30}$", message="Please use digits, spaces and + ( ) - only."
+            ),
+        ],
+    )
+    consent_privacy = BooleanField(
+        "I have read the privacy notice and agree to the clinic keeping these details "
+        "to arrange my consult.",
+        validators=[
+            DataRequired("Please agree to the privacy notice so we can book your consult.")
+        ],
+    )
+    consent_not_emergency = BooleanField(
+        "I understand this is not an emergency service and the consult is not medical advice.",
+        validators=[
+            DataRequired("Please confirm you understand this is not an emergency service.")
+        ],
+    )
+    marketing_opt_in = BooleanField("Send me occasional news from the clinic (optional).")
+    # Hidden from people by CSS; bots that fill every field give themselves away.
+    website = StringField("Leave this field empty")
+
+    def is_bot(self) -> bool:
+        return bool(self.website.data)
+
+
+class ApiBookingForm(PatientDetailsForm):
+    """``POST /api/v1/bookings``: the details form plus which time, without CSRF (JSON)."""
+
+    class Meta:
+        csrf = False
+
+    practitioner = PractitionerField()
+    start = InstantField("start", validators=[DataRequired("start is required.")])
+    timezone = ZoneField("timezone", validators=[DataRequired("timezone is required.")])

@@ -1,0 +1,173 @@
+from datetime import UTC, datetime, timedelta
+from urllib.parse import urlsplit
+
+from flask import Response, abort, current_app, redirect, render_template, request, url_for
+
+from clinic.booking import bp, services
+from clinic.booking.availability import active_practitioners, clinic_settings, open_times
+from clinic.booking.forms import (
+    HoldForm,
+    PatientDetailsForm,
+    SlotQueryForm,
+    set_practitioner_choices,
+)
+from clinic.formatting import parse_zone
+from clinic.notify.events import consult_event
+from clinic.notify.ics import consult_calendar
+from clinic.scheduling import group_by_day, local_day_window
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _uid_domain() -> str:
+    return urlsplit(current_app.config["CLINIC_BASE_URL"]).hostname or "clinic.invalid"
+
+
+@bp.after_request
+def _no_referrer(response: Response) -> Response:
+    """Pages under /book/<token> carry a secret in their URL: never leak it as a Referer."""
+    if request.view_args and "token" in request.view_args:
+        response.headers["Referrer-Policy"] = "no-referrer"
+        response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _render_picker(query: SlotQueryForm, *, status=200, taken=None, message=None):
+    """The slot picker for a (validated or not) query, falling back to sensible defaults."""
+    settings = clinic_settings()
+    practitioners = active_practitioners()
+    set_practitioner_choices(query.practitioner, practitioners)
+    query.validate()
+    zone = (None if query.tz.errors else query.tz.zone) or parse_zone(settings.timezone)
+    query.tz.data = zone.key
+    practitioner_id = None if query.practitioner.errors else query.practitioner.practitioner_id
+    now = _now()
+    today = now.astimezone(zone).date()
+    per_page = current_app.config["BOOKING_DAYS_PER_PAGE"]
+    first_day = query.day.data if query.day.data and not query.day.errors else today
+    first_day = max(today, min(first_day, today + timedelta(days=settings.horizon_days)))
+    days = [first_day + timedelta(days=i) for i in range(per_page)]
+    times, _ = open_times(practitioner_id, local_day_window(first_day, per_page, zone), now)
+    chosen = next((p for p in practitioners if p.id == practitioner_id), None)
+    form = HoldForm(practitioner=query.practitioner.data, tz=zone.key)
+    set_practitioner_choices(form.practitioner, practitioners)
+    return (
+        render_template(
+            "booking/slots.html",
+            settings=settings,
+            query=query,
+            form=form,
+            zone=zone,
+            chosen=chosen,
+            days=group_by_day(times, zone, days),
+            earlier=first_day - timedelta(days=per_page) if first_day > today else None,
+            later=first_day + timedelta(days=per_page)
+            if first_day + timedelta(days=per_page) <= today + timedelta(days=settings.horizon_days)
+            else None,
+            taken=taken,
+            message=message,
+        ),
+        status,
+    )
+
+
+@bp.get("/book")
+def slots():
+    """Free times for the next days, grouped by day in the patient's zone."""
+    return _render_picker(SlotQueryForm(formdata=request.args))
+
+
+@bp.post("/book/hold")
+def hold():
+    """Keep the chosen time for the patient while they fill in their details."""
+    form = HoldForm()
+    set_practitioner_choices(form.practitioner, active_practitioners())
+    query = SlotQueryForm(formdata=request.form)
+    if not form.validate():
+        errors = [e for field in form for e in field.errors]
+        return _render_picker(query, status=422, message=" ".join(errors))
+    try:
+        appointment, token = services.hold_slot(
+            form.practitioner.practitioner_id, form.start.data, form.tz.zone, _now(), _uid_domain()
+        )
+    except services.SlotTaken as taken:
+        return _render_picker(query, status=409, taken=taken.alternatives)
+    except services.NotBookable as problem:
+        return _render_picker(query, status=422, message=str(problem))
+    return redirect(url_for("booking.details", token=token), code=303)
+
+
+def _appointment_or_404(token: str):
+    try:
+        return services.find_by_token(token)
+    except services.HoldNotFound:
+        abort(404, description="This booking link isn't valid. Please choose a time again.")
+
+
+@bp.route("/book/<token>", methods=["GET", "POST"])
+def details(token: str):
+    """The patient's details and consents for a held time."""
+    appointment = _appointment_or_404(token)
+    if appointment.status == "confirmed":
+        return redirect(url_for("booking.done", token=token), code=303)
+    form = PatientDetailsForm()
+    if form.validate_on_submit():
+        if form.is_bot():
+            abort(422, description="We couldn't accept this form. Please try again.")
+        patient = services.PatientDetails(
+            form.name.data, form.email.data, form.phone.data or "", form.marketing_opt_in.data
+        )
+        try:
+            services.confirm_hold(token, patient, _now())
+        except services.SlotTaken as taken:
+            query = SlotQueryForm(formdata=None, tz=appointment.patient_timezone)
+            return _render_picker(query, status=409, taken=taken.alternatives)
+        except services.HoldNotFound as gone:
+            abort(410, description=str(gone))
+        return redirect(url_for("booking.done", token=token), code=303)
+    status = 422 if form.is_submitted() else 200
+    return render_template(
+        "booking/details.html",
+        form=form,
+        appointment=appointment,
+        zone=parse_zone(appointment.patient_timezone),
+        settings=clinic_settings(),
+        held=appointment.is_active(_now()),
+    ), status
+
+
+@bp.get("/book/<token>/done")
+def done(token: str):
+    """The confirmation: reference, time in both zones, video link, calendar file."""
+    appointment = _appointment_or_404(token)
+    if appointment.status != "confirmed":
+        return redirect(url_for("booking.details", token=token), code=303)
+    settings = clinic_settings()
+    return render_template(
+        "booking/done.html",
+        appointment=appointment,
+        settings=settings,
+        zone=parse_zone(appointment.patient_timezone),
+        clinic_zone=parse_zone(settings.timezone),
+        token=token,
+    )
+
+
+@bp.get("/book/<token>/consult.ics")
+def calendar_file(token: str):
+    """The confirmed consult as a calendar file to open or import."""
+    appointment = _appointment_or_404(token)
+    if appointment.status != "confirmed":
+        abort(404, description="This consult is not confirmed.")
+    event = consult_event(
+        appointment, clinic_settings(), current_app.config["MAIL_DEFAULT_SENDER"], _now()
+    )
+    return Response(
+        consult_calendar(event, "PUBLISH"),
+        mimetype="text/calendar",
+        headers={
+            "Content-Disposition": f'attachment; filename="consult-{appointment.reference}.ics"'
+        },
+    )

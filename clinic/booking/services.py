@@ -1,0 +1,269 @@
+"""Holding, confirming and booking consults. Each public function owns one transaction.
+
+Invariant 1 (no double booking): every write happens inside ``begin_write()`` with the
+practitioners involved locked, and re-checks the time against the database before inserting.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+
+from clinic.booking.availability import (
+    active_practitioners,
+    availabilities,
+    clinic_settings,
+    consult_type,
+    rules_for,
+)
+from clinic.database import begin_write, lock_rows
+from clinic.extensions import db
+from clinic.models import Appointment, Patient, Practitioner, Status
+from clinic.scheduling import Availability, Interval, OpenTime, Rules, first_available, nearest
+from clinic.scheduling.slots import slot_at
+
+_REFERENCE_ALPHABET = "ABCDEFGHJKMNPQRSTVWXYZ23456789"
+
+
+class SlotTaken(Exception):
+    """The time was free a moment ago but someone else has it now."""
+
+    def __init__(self, alternatives: list[OpenTime]):
+        super().__init__("That time was just taken.")
+        self.alternatives = alternatives
+
+
+class NotBookable(Exception):
+    """The time is not one the clinic offers (past, too soon, outside hours...)."""
+
+
+class HoldNotFound(Exception):
+    """No held or booked consult matches the link."""
+
+
+@dataclass(frozen=True)
+class PatientDetails:
+    name: str
+    email: str
+    phone: str = ""
+    marketing_opt_in: bool = False
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def new_reference() -> str:
+    chars = "".join(secrets.choice(_REFERENCE_ALPHABET) for _ in range(8))
+    return f"{chars[:4]}-{chars[4:]}"
+
+
+def hold_slot(
+    practitioner_id: int | None,
+    start: datetime,
+    patient_zone: ZoneInfo,
+    now: datetime,
+    uid_domain: str,
+) -> tuple[Appointment, str]:
+    """Keep ``start`` for the patient for the hold period; returns the row and its link token."""
+    begin_write()
+    appointment, token = _claim(practitioner_id, start, patient_zone, now, uid_domain)
+    hold = timedelta(minutes=clinic_settings().hold_minutes)
+    appointment.hold_expires_at = now + hold
+    _commit_or_taken(practitioner_id, start, now)
+    return appointment, token
+
+
+def book(
+    practitioner_id: int | None,
+    start: datetime,
+    patient_zone: ZoneInfo,
+    details: PatientDetails,
+    now: datetime,
+    uid_domain: str,
+    source: str = "api",
+) -> tuple[Appointment, str]:
+    """Book ``start`` outright (no hold): the API's path and a staff member's."""
+    begin_write()
+    appointment, token = _claim(practitioner_id, start, patient_zone, now, uid_domain)
+    appointment.source = source
+    _confirm(appointment, details, now)
+    _commit_or_taken(practitioner_id, start, now)
+    return appointment, token
+
+
+def confirm_hold(token: str, details: PatientDetails, now: datetime) -> Appointment:
+    """Turn the held time behind ``token`` into a confirmed consult.
+
+    A hold that lapsed is still honoured when nobody has taken the time since.
+    Submitting twice is harmless: an already confirmed consult is returned as it is.
+    """
+    begin_write()
+    appointment = find_by_token(token)
+    lock_rows(Practitioner, [appointment.practitioner_id])
+    _expire_lapsed_holds([appointment.practitioner_id], now)
+    db.session.refresh(appointment)
+    if appointment.status == Status.CONFIRMED:
+        db.session.rollback()
+        return appointment
+    if appointment.status not in (Status.HELD, Status.EXPIRED):
+        db.session.rollback()
+        raise HoldNotFound("This booking can no longer be completed.")
+    if not appointment.is_active(now):
+        settings, kind = clinic_settings(), consult_type()
+        rules = rules_for(settings, kind)
+        avails = availabilities(
+            [appointment.practitioner], _around(appointment.starts_at), now, appointment.id
+        )
+        if slot_at(avails[0], rules, appointment.starts_at, now) is None:
+            alternatives = _alternatives(None, appointment.starts_at, now, rules)
+            db.session.commit()
+            raise SlotTaken(alternatives)
+    _confirm(appointment, details, now)
+    _commit_or_taken(appointment.practitioner_id, appointment.starts_at, now)
+    return appointment
+
+
+def find_by_token(token: str) -> Appointment:
+    if not token or len(token) > 100:
+        raise HoldNotFound("This link is not valid.")
+    found = db.session.scalar(
+        sa.select(Appointment).where(Appointment.manage_token_hash == hash_token(token))
+    )
+    if found is None:
+        raise HoldNotFound("This link is not valid.")
+    return found
+
+
+def _around(start: datetime) -> Interval:
+    """The stretch of time loaded to check ``start`` and to offer times near it."""
+    return Interval(start - timedelta(days=3), start + timedelta(days=3))
+
+
+def _claim(
+    practitioner_id: int | None,
+    start: datetime,
+    patient_zone: ZoneInfo,
+    now: datetime,
+    uid_domain: str,
+) -> tuple[Appointment, str]:
+    """Inside the write transaction: choose who is free at ``start`` and add a held row."""
+    settings, kind = clinic_settings(), consult_type()
+    rules = rules_for(settings, kind)
+    practitioners = active_practitioners(practitioner_id)
+    if not practitioners:
+        db.session.rollback()
+        raise NotBookable("That practitioner is not taking bookings.")
+    lock_rows(Practitioner, [p.id for p in practitioners])
+    _expire_lapsed_holds([p.id for p in practitioners], now)
+    avails = availabilities(practitioners, _around(start), now)
+    free = [av for av in avails if slot_at(av, rules, start, now) is not None]
+    if not free:
+        reason = _why_not(avails, rules, start, now)
+        alternatives = _alternatives(practitioner_id, start, now, rules, avails)
+        db.session.rollback()
+        if reason is None:
+            raise SlotTaken(alternatives)
+        raise NotBookable(reason)
+    chosen = min(free, key=lambda av: (_consults_that_day(av, start), av.practitioner_id))
+    token = secrets.token_urlsafe(32)
+    appointment = Appointment(
+        reference=new_reference(),
+        practitioner_id=chosen.practitioner_id,
+        consult_type_id=kind.id,
+        status=Status.HELD.value,
+        starts_at=start,
+        ends_at=start + rules.duration,
+        patient_timezone=patient_zone.key,
+        calendar_uid=f"{uuid.uuid4()}@{uid_domain}",
+        manage_token_hash=hash_token(token),
+        created_at=now,
+        updated_at=now,
+    )
+    db.session.add(appointment)
+    return appointment, token
+
+
+def _commit_or_taken(practitioner_id: int | None, start: datetime, now: datetime) -> None:
+    try:
+        db.session.commit()
+    except IntegrityError:
+        # The database's own guard (PostgreSQL's exclusion constraint) caught an overlap.
+        db.session.rollback()
+        settings, kind = clinic_settings(), consult_type()
+        raise SlotTaken(
+            _alternatives(practitioner_id, start, now, rules_for(settings, kind))
+        ) from None
+
+
+def _confirm(appointment: Appointment, details: PatientDetails, now: datetime) -> None:
+    email = details.email.strip().lower()
+    patient = db.session.scalar(sa.select(Patient).where(Patient.email == email).limit(1))
+    if patient is None:
+        patient = Patient(email=email, created_at=now)
+        db.session.add(patient)
+    patient.name = details.name
+    patient.phone = details.phone or patient.phone
+    patient.marketing_opt_in = details.marketing_opt_in
+    appointment.patient = patient
+    appointment.status = Status.CONFIRMED.value
+    appointment.hold_expires_at = None
+    appointment.privacy_consent_at = now
+    appointment.not_emergency_ack_at = now
+    appointment.updated_at = now
+
+
+def _expire_lapsed_holds(practitioner_ids: list[int], now: datetime) -> None:
+    """Release holds whose time ran out, so the exclusion constraint no longer counts them."""
+    db.session.execute(
+        sa.update(Appointment)
+        .where(
+            Appointment.practitioner_id.in_(practitioner_ids),
+            Appointment.status == Status.HELD.value,
+            Appointment.hold_expires_at <= now,
+        )
+        .values(status=Status.EXPIRED.value)
+    )
+
+
+def _consults_that_day(av: Availability, start: datetime) -> int:
+    day = start.astimezone(av.zone).date()
+    return sum(1 for b in av.busy if b.start.astimezone(av.zone).date() == day)
+
+
+def _why_not(
+    avails: list[Availability], rules: Rules, start: datetime, now: datetime
+) -> str | None:
+    """Why nobody can take ``start``: a message, or None when it is simply taken."""
+    if start <= now:
+        return "That time has already passed."
+    if start < now + rules.min_notice:
+        return "That time is too soon to book; please choose a later time."
+    if start > now + rules.horizon:
+        return "That time is too far ahead to book yet."
+    for av in avails:
+        unbooked = Availability(av.practitioner_id, av.zone, av.weekly, av.time_off, ())
+        uncapped = Rules(rules.duration, rules.step, rules.buffer, rules.min_notice, rules.horizon)
+        if slot_at(unbooked, uncapped, start, now) is not None:
+            return None
+    return "That is not one of the times we offer; please choose a time from the list."
+
+
+def _alternatives(
+    practitioner_id: int | None,
+    start: datetime,
+    now: datetime,
+    rules: Rules,
+    avails: list[Availability] | None = None,
+) -> list[OpenTime]:
+    window = Interval(max(now, start - timedelta(days=1)), start + timedelta(days=2))
+    if avails is None:
+        avails = availabilities(active_practitioners(practitioner_id), window, now)
+    return nearest(first_available(avails, rules, window, now), start, 3)

@@ -1,0 +1,56 @@
+"""Error pages: plain-language HTML for people, problem+json under /api/."""
+
+from __future__ import annotations
+
+from flask import Flask, render_template, request
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+from clinic.api.problems import problem
+from clinic.booking.availability import NotSetUp
+
+TITLES = {
+    400: "Something in that request wasn't right",
+    403: "You don't have access to this page",
+    404: "We couldn't find that page",
+    405: "That action isn't available here",
+    409: "That time was just taken",
+    410: "This link can no longer be used",
+    413: "That was more than we can accept",
+    415: "We couldn't read that request",
+    422: "Some of the information needs another look",
+    429: "Too many requests",
+    500: "Something went wrong on our side",
+    503: "Booking isn't open yet",
+}
+
+
+def _respond(code: int, detail: str | None):
+    title = TITLES.get(code, "Something went wrong")
+    if request.path.startswith("/api/"):
+        return problem(code, title, detail)
+    return render_template("errors/error.html", code=code, title=title, detail=detail), code
+
+
+def init_app(app: Flask) -> None:
+    @app.errorhandler(CSRFError)
+    def csrf_error(error: CSRFError):
+        return _respond(
+            400,
+            "This form had expired or was sent from somewhere else. "
+            "Please go back, reload the page and try again.",
+        )
+
+    @app.errorhandler(NotSetUp)
+    def not_set_up(error: NotSetUp):
+        return _respond(503, f"{error} Please try again later.")
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException):
+        own_words = error.description if error.description != type(error).description else None
+        return _respond(error.code or 500, own_words)
+
+    @app.errorhandler(Exception)
+    def unexpected(error: Exception):
+        app.logger.exception("Unhandled error on %s %s", request.method, request.path)
+        return _respond(500, InternalServerError.description)

@@ -1,0 +1,68 @@
+"""Time-zone names and how times are written for people ("Tuesday 3 December, 2:00 PM")."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from functools import lru_cache
+from zoneinfo import ZoneInfo, available_timezones
+
+from flask import Flask
+
+
+@lru_cache(maxsize=1)
+def zone_names() -> tuple[str, ...]:
+    """Canonical IANA zone names offered to people: Area/City plus UTC."""
+    names = {
+        n
+        for n in available_timezones()
+        if "/" in n and not n.startswith(("Etc/", "SystemV/", "US/", "posix/", "right/"))
+    }
+    return tuple(sorted(names | {"UTC"}))
+
+
+@lru_cache(maxsize=1)
+def _known() -> frozenset[str]:
+    return frozenset(available_timezones())
+
+
+def parse_zone(name: str | None) -> ZoneInfo | None:
+    """The zone for an IANA name, or None when the name is unknown (never raises)."""
+    if not name or len(name) > 64 or name not in _known():
+        return None
+    return ZoneInfo(name)
+
+
+def day_label(moment: datetime | date, zone: ZoneInfo | None = None) -> str:
+    """'Tuesday 3 December'."""
+    if isinstance(moment, datetime):
+        moment = moment.astimezone(zone) if zone else moment
+    return f"{moment:%A} {moment.day} {moment:%B}"
+
+
+def time_label(moment: datetime, zone: ZoneInfo) -> str:
+    """'2:00 PM'."""
+    local = moment.astimezone(zone)
+    hour = local.hour % 12 or 12
+    return f"{hour}:{local:%M} {'AM' if local.hour < 12 else 'PM'}"
+
+
+def zone_label(zone: ZoneInfo, at: datetime | None = None) -> str:
+    """'America/New_York (EST)', or 'Asia/Kolkata (UTC+05:30)' where no abbreviation exists."""
+    local = (at or datetime.now(UTC)).astimezone(zone)
+    abbr = local.tzname() or ""
+    if not abbr or abbr[0] in "+-":
+        offset = local.strftime("%z")
+        abbr = f"UTC{offset[:3]}:{offset[3:]}"
+    return f"{zone.key} ({abbr})"
+
+
+def when_label(moment: datetime, zone: ZoneInfo) -> str:
+    """'Tuesday 3 December 2026, 2:00 PM America/New_York (EST)': the full, unambiguous time."""
+    local = moment.astimezone(zone)
+    return f"{day_label(local)} {local.year}, {time_label(local, zone)} {zone_label(zone, local)}"
+
+
+def init_app(app: Flask) -> None:
+    app.jinja_env.filters.update(
+        day_label=day_label, time_label=time_label, zone_label=zone_label, when_label=when_label
+    )

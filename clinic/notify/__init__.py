@@ -1,0 +1,1 @@
+"""Calendar invites and messages to patients and practitioners."""

@@ -1,0 +1,86 @@
+"""Calendar files (RFC 5545 / 5546), built as bytes by pure functions.
+
+One consult is always one event with one stable UID; later versions raise SEQUENCE.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import icalendar
+
+PRODID = "-//Clinic Booking//Consults//EN"
+
+
+@dataclass(frozen=True)
+class Person:
+    email: str
+    name: str = ""
+
+
+@dataclass(frozen=True)
+class ConsultEvent:
+    """What a calendar needs to know about one consult. Instants are aware datetimes."""
+
+    uid: str
+    sequence: int
+    stamp: datetime
+    start: datetime
+    end: datetime
+    summary: str
+    description: str
+    location: str
+    organizer: Person
+    attendee: Person
+    cancelled: bool = False
+
+
+def _address(person: Person, **params: str) -> icalendar.vCalAddress:
+    address = icalendar.vCalAddress(f"mailto:{person.email}")
+    if person.name:
+        address.params["CN"] = person.name
+    address.params.update(params)
+    return address
+
+
+def consult_calendar(event: ConsultEvent, method: str) -> bytes:
+    """A VCALENDAR holding the consult, for ``method`` PUBLISH (download), REQUEST or CANCEL.
+
+    Requests carry a reminder alarm; cancellations and downloads do not.
+    """
+    if method not in {"PUBLISH", "REQUEST", "CANCEL"}:
+        raise ValueError(f"unsupported METHOD {method!r}")
+    cal = icalendar.Calendar()
+    cal.add("prodid", PRODID)
+    cal.add("version", "2.0")
+    cal.add("calscale", "GREGORIAN")
+    cal.add("method", method)
+
+    vevent = icalendar.Event()
+    vevent.add("uid", event.uid)
+    vevent.add("dtstamp", event.stamp)
+    # Assigned, not add()ed: add() on an existing property appends a second SEQUENCE line.
+    vevent["sequence"] = icalendar.vInt(event.sequence)
+    vevent.add("dtstart", event.start)
+    vevent.add("dtend", event.end)
+    vevent.add("summary", event.summary)
+    vevent.add("description", event.description)
+    if event.location:
+        vevent.add("location", event.location)
+    vevent.add("organizer", _address(event.organizer))
+    if method != "PUBLISH":
+        vevent.add(
+            "attendee",
+            _address(event.attendee, ROLE="REQ-PARTICIPANT", PARTSTAT="NEEDS-ACTION", RSVP="TRUE"),
+        )
+    vevent.add("status", "CANCELLED" if event.cancelled or method == "CANCEL" else "CONFIRMED")
+    vevent.add("transp", "OPAQUE")
+    if method == "REQUEST":
+        alarm = icalendar.Alarm()
+        alarm.add("action", "DISPLAY")
+        alarm.add("description", event.summary)
+        alarm.add("trigger", timedelta(minutes=-15))
+        vevent.add_component(alarm)
+    cal.add_component(vevent)
+    return cal.to_ical()

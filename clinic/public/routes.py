@@ -1,0 +1,29 @@
+from flask import render_template
+
+from clinic.booking.availability import active_practitioners, clinic_settings, consult_type
+from clinic.extensions import db
+from clinic.public import bp
+
+
+@bp.get("/")
+def index():
+    """The landing page: what the free consult is, who it is for, and the way in."""
+    return render_template(
+        "public/index.html",
+        settings=clinic_settings(),
+        consult=consult_type(),
+        practitioners=active_practitioners(),
+    )
+
+
+@bp.get("/privacy")
+def privacy():
+    """The privacy notice patients agree to when booking."""
+    return render_template("public/privacy.html", settings=clinic_settings())
+
+
+@bp.get("/healthz")
+def healthz():
+    """Liveness and database reachability, for load balancers and monitors."""
+    db.session.execute(db.text("SELECT 1"))
+    return {"status": "ok"}
