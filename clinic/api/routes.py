@@ -29,7 +29,8 @@ def _open_time(item, zone) -> dict:
 def slots():
     """Free consult times between two local dates (inclusive) in the caller's zone."""
     query = SlotsQuery(formdata=request.args)
-    set_practitioner_choices(query.practitioner, active_practitioners())
+    practitioners = active_practitioners()
+    set_practitioner_choices(query.practitioner, practitioners)
     if not query.validate():
         return invalid(field_errors(query))
     settings = clinic_settings()
@@ -42,9 +43,8 @@ def slots():
     if (last - first).days >= MAX_DAYS:
         return invalid({"to": [f"at most {MAX_DAYS} days after from."]})
     days = (last - first).days + 1
-    times, _ = open_times(
-        query.practitioner.practitioner_id, local_day_window(first, days, zone), now
-    )
+    window = local_day_window(first, days, zone)
+    times = open_times(practitioners, query.practitioner.practitioner_id, window, now)
     return {
         "timezone": zone.key,
         "practitioner": query.practitioner.data or "any",

@@ -131,11 +131,10 @@ def availabilities(
 
 
 def open_times(
-    practitioner_id: int | None, window: Interval, now: datetime
-) -> tuple[list[OpenTime], list[Practitioner]]:
-    """Free start times in ``window`` for one practitioner or for any (first available)."""
-    settings = clinic_settings()
-    rules = rules_for(settings, consult_type())
-    practitioners = active_practitioners(practitioner_id)
-    avails = availabilities(practitioners, window, now)
-    return first_available(avails, rules, window, now), practitioners
+    practitioners: list[Practitioner], practitioner_id: int | None, window: Interval, now: datetime
+) -> list[OpenTime]:
+    """Free start times in ``window`` for one of ``practitioners``, or for any of them."""
+    if practitioner_id is not None:
+        practitioners = [p for p in practitioners if p.id == practitioner_id]
+    rules = rules_for(clinic_settings(), consult_type())
+    return first_available(availabilities(practitioners, window, now), rules, window, now)

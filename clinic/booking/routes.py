@@ -49,7 +49,8 @@ def _render_picker(query: SlotQueryForm, *, status=200, taken=None, message=None
     first_day = query.day.data if query.day.data and not query.day.errors else today
     first_day = max(today, min(first_day, today + timedelta(days=settings.horizon_days)))
     days = [first_day + timedelta(days=i) for i in range(per_page)]
-    times, _ = open_times(practitioner_id, local_day_window(first_day, per_page, zone), now)
+    window = local_day_window(first_day, per_page, zone)
+    times = open_times(practitioners, practitioner_id, window, now)
     chosen = next((p for p in practitioners if p.id == practitioner_id), None)
     form = HoldForm(practitioner=query.practitioner.data, tz=zone.key)
     set_practitioner_choices(form.practitioner, practitioners)
