@@ -1,0 +1,50 @@
+"""Set-up promises: configuration, migrations, demo data, health check."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+
+import config
+from clinic.extensions import db
+from clinic.models import Practitioner
+
+
+def test_production_refuses_to_start_without_a_secret_key(monkeypatch):
+    monkeypatch.setattr(config.ProductionConfig, "SECRET_KEY", None)
+    with pytest.raises(RuntimeError, match="SECRET_KEY"):
+        config.ProductionConfig()
+
+
+def test_unknown_environment_name_is_refused(monkeypatch):
+    monkeypatch.setenv("CLINIC_ENV", "staging-ish")
+    with pytest.raises(RuntimeError, match="CLINIC_ENV"):
+        config.from_environment()
+
+
+def test_migrations_match_the_models(app):
+    with db.engine.connect() as conn:
+        diffs = compare_metadata(MigrationContext.configure(conn), db.metadata)
+    assert diffs == []
+
+
+def test_demo_seed_creates_a_bookable_clinic_once(app, runner, client):
+    first = runner.invoke(args=["demo", "seed"])
+    assert "Demo clinic created" in first.output
+    again = runner.invoke(args=["demo", "seed"])
+    assert "nothing changed" in again.output
+    zones = set(db.session.scalars(sa.select(Practitioner.timezone)))
+    assert len(zones) == 2
+    page = client.get("/book")
+    assert page.status_code == 200
+    assert len(re.findall(r'<button type="submit" name="start"', page.text)) > 10
+
+
+def test_healthz_answers(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.get_json() == {"status": "ok"}
