@@ -21,13 +21,13 @@ def zone_names() -> tuple[str, ...]:
 
 
 @lru_cache(maxsize=1)
-def _known() -> frozenset[str]:
-    return frozenset(available_timezones())
+def _offered() -> frozenset[str]:
+    return frozenset(zone_names())
 
 
 def parse_zone(name: str | None) -> ZoneInfo | None:
-    """The zone for an IANA name, or None when the name is unknown (never raises)."""
-    if not name or len(name) > 64 or name not in _known():
+    """The zone for one of ``zone_names()``, or None for anything else (never raises)."""
+    if not name or name not in _offered():
         return None
     return ZoneInfo(name)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -143,6 +143,8 @@ def test_invalid_bookings_are_422_naming_the_field(client, doctor, changes, fiel
         (lambda: factories.next_grid_time(days_ahead=-2), "already passed"),
         (lambda: factories.next_grid_time(days_ahead=0, hour=0), "already passed"),
         (lambda: factories.next_grid_time(days_ahead=200), "too far ahead"),
+        (lambda: datetime(9999, 12, 31, 23, 30, tzinfo=UTC), "too far ahead"),
+        (lambda: datetime(1, 1, 1, 0, 0, tzinfo=UTC), "already passed"),
         (lambda: factories.next_grid_time(days_ahead=2) + timedelta(minutes=5), "not one of"),
     ],
 )
@@ -168,11 +170,20 @@ def test_bodies_that_are_not_json_objects_are_400(client, doctor, payload):
         ("to=tomorrow", "to"),
         ("timezone=Nowhere/Land", "timezone"),
         ("practitioner=abc", "practitioner"),
-        ("from=2030-01-10&to=2030-01-01", "to"),
-        ("from=2030-01-01&to=2030-06-01", "to"),
+        ("from={in_10_days}&to={tomorrow}", "to"),
+        ("from={tomorrow}&to={in_100_days}", "to"),
+        ("from=9999-12-30&to=9999-12-31", "from"),
+        ("from=0001-01-01", "from"),
+        ("timezone=localtime", "timezone"),
     ],
 )
 def test_invalid_slot_queries_are_422_naming_the_field(client, doctor, query, field):
+    today = factories.next_grid_time(days_ahead=0).date()
+    query = query.format(
+        tomorrow=today + timedelta(days=1),
+        in_10_days=today + timedelta(days=10),
+        in_100_days=today + timedelta(days=100),
+    )
     response = client.get(f"/api/v1/slots?{query}")
     assert response.status_code == 422
     assert field in {e["field"] for e in response.get_json()["errors"]}

@@ -14,6 +14,7 @@ from clinic.formatting import parse_zone
 from clinic.scheduling import local_day_window
 
 MAX_DAYS = 62
+MAX_AHEAD_DAYS = 730
 
 
 def _open_time(item, zone) -> dict:
@@ -38,6 +39,9 @@ def slots():
     now = datetime.now(UTC)
     first = query.start_day.data or now.astimezone(zone).date()
     last = query.end_day.data or first + timedelta(days=13)
+    today = now.astimezone(zone).date()
+    if not today - timedelta(days=1) <= first <= today + timedelta(days=MAX_AHEAD_DAYS):
+        return invalid({"from": [f"must be between yesterday and {MAX_AHEAD_DAYS} days ahead."]})
     if last < first:
         return invalid({"to": ["must not be before from."]})
     if (last - first).days >= MAX_DAYS:

@@ -157,6 +157,7 @@ def _claim(
     """Inside the write transaction: choose who is free at ``start`` and add a held row."""
     settings, kind = clinic_settings(), consult_type()
     rules = rules_for(settings, kind)
+    _check_bookable_window(start, now, rules)
     practitioners = active_practitioners(practitioner_id)
     if not practitioners:
         db.session.rollback()
@@ -238,16 +239,24 @@ def _consults_that_day(av: Availability, start: datetime) -> int:
     return sum(1 for b in av.busy if b.start.astimezone(av.zone).date() == day)
 
 
+def _check_bookable_window(start: datetime, now: datetime, rules: Rules) -> None:
+    """Refuse times in the past, inside the minimum notice or beyond the horizon."""
+    problem = None
+    if start <= now:
+        problem = "That time has already passed."
+    elif start < now + rules.min_notice:
+        problem = "That time is too soon to book; please choose a later time."
+    elif start > now + rules.horizon:
+        problem = "That time is too far ahead to book yet."
+    if problem:
+        db.session.rollback()
+        raise NotBookable(problem)
+
+
 def _why_not(
     avails: list[Availability], rules: Rules, start: datetime, now: datetime
 ) -> str | None:
-    """Why nobody can take ``start``: a message, or None when it is simply taken."""
-    if start <= now:
-        return "That time has already passed."
-    if start < now + rules.min_notice:
-        return "That time is too soon to book; please choose a later time."
-    if start > now + rules.horizon:
-        return "That time is too far ahead to book yet."
+    """Why nobody can take ``start`` (inside the bookable window): None when it is taken."""
     for av in avails:
         unbooked = Availability(av.practitioner_id, av.zone, av.weekly, av.time_off, ())
         uncapped = Rules(rules.duration, rules.step, rules.buffer, rules.min_notice, rules.horizon)
