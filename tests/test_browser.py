@@ -1,0 +1,252 @@
+"""The patient's booking flow in a real Chromium, against a live server, with and without JS.
+
+The app is served for real (werkzeug in a background thread, on a SQLite file copied from the
+migrated template) with CSRF on, and driven through Playwright: home page, slot picker, details
+form, confirmation, then the database is checked. With JavaScript on, ``static/js/timezone.js``
+must switch the picker to the browser's zone; with it off the clinic's zone is used.
+
+Needs Debian's Chromium at ``/usr/bin/chromium`` and the ``playwright`` package; without them
+the tests skip with the reason (and fail under ``CI=true``).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import threading
+from dataclasses import dataclass, field
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+from werkzeug.serving import BaseWSGIServer, make_server
+
+from clinic.extensions import db
+from clinic.formatting import day_label, time_label, when_label
+from clinic.models import Appointment, Patient
+from tests import factories
+from tests.conftest import make_app, unavailable
+
+try:
+    from playwright.sync_api import Page, expect, sync_playwright
+except ImportError as error:  # pragma: no cover - depends on the machine
+    PLAYWRIGHT_MISSING: str | None = f"playwright cannot be imported: {error}"
+else:
+    PLAYWRIGHT_MISSING = None
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+CLINIC_ZONE = "America/New_York"
+BROWSER_ZONE = "Australia/Sydney"
+# "Tuesday 3 December, 2:00 PM": the day is part of every slot button's accessible name.
+SLOT_NAME = re.compile(r"^\w+day \d+ \w+, \d+:\d\d [AP]M$")
+TIMEOUT_MS = 15_000
+
+
+@dataclass
+class LiveServer:
+    """The app served over HTTP on 127.0.0.1 from a background thread."""
+
+    app: Flask
+    server: BaseWSGIServer
+    thread: threading.Thread = field(init=False)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_port}"
+
+    def start(self) -> None:
+        self.thread = threading.Thread(
+            target=self.server.serve_forever, name="live-server", daemon=True
+        )
+        self.thread.start()
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.thread.join(timeout=10)
+        self.server.server_close()
+        with self.app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """One headless Chromium for the whole run (each test gets its own context)."""
+    if PLAYWRIGHT_MISSING:
+        unavailable(PLAYWRIGHT_MISSING)
+    if not os.access(CHROMIUM, os.X_OK):
+        unavailable(f"Chromium not found at {CHROMIUM}")
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+        )
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+@pytest.fixture
+def live_server(sqlite_template, tmp_path):
+    """A seeded clinic (New York, one practitioner free all day) served on a free port."""
+    path = tmp_path / "clinic.db"
+    shutil.copy(sqlite_template, path)
+    app = make_app(f"sqlite:///{path}")
+    with app.app_context():
+        factories.clinic(timezone=CLINIC_ZONE)
+        factories.practitioner(hours=factories.ALL_DAY, name="Dr Ada Lane")
+        db.session.remove()
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    live = LiveServer(app, server)
+    app.config["CLINIC_BASE_URL"] = live.url
+    live.start()
+    yield live
+    live.stop()
+
+
+def watch_for_trouble(page: Page) -> list[str]:
+    """Server errors (5xx) and uncaught JavaScript errors seen by the page, as they happen."""
+    trouble: list[str] = []
+    page.on(
+        "response",
+        lambda r: (
+            trouble.append(f"{r.status} from {r.request.method} {r.url}")
+            if r.status >= 500
+            else None
+        ),
+    )
+    page.on("pageerror", lambda e: trouble.append(f"JavaScript error: {e}"))
+    return trouble
+
+
+def book_first_free_time(page: Page, base_url: str, expected_zone: str, email: str) -> dict:
+    """Go from the home page to the confirmation; returns what the patient was shown."""
+    page.goto(base_url + "/")
+    page.get_by_role("link", name="Book your free 20-minute consult").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Book your free 20-minute consult")
+    if expected_zone != CLINIC_ZONE:
+        # timezone.js replaces the page with ?tz=<the browser's zone>.
+        page.wait_for_url(re.compile(r"[?&]tz=" + re.escape(expected_zone).replace("/", "(/|%2F)")))
+    note = page.locator(".zone-note")
+    expect(note).to_contain_text(f"Times are shown in {expected_zone} (")
+    expect(page.get_by_label("Show times in")).to_have_value(expected_zone)
+
+    zone = ZoneInfo(expected_zone)
+    picker = page.locator("form.slot-picker")
+    slot = picker.get_by_role("button", name=SLOT_NAME).first
+    expect(slot).to_be_visible()
+    first_value = picker.locator("button[name=start]").first.get_attribute("value")
+    start_value = slot.get_attribute("value")
+    assert start_value == first_value, "the first button in the picker is a slot with a full name"
+    start = datetime.fromisoformat(start_value)
+    local = start.astimezone(zone)
+    name = f"{day_label(local)}, {time_label(start, zone)}"
+    expect(slot).to_have_accessible_name(name)
+    # The day heading above the button names the same day, in the same zone.
+    expect(slot.locator("xpath=ancestor::section[1]").get_by_role("heading")).to_have_text(
+        day_label(local)
+    )
+    slot.click()
+
+    expect(page.get_by_role("heading", level=1)).to_have_text("Your details")
+    expect(page.locator(".held")).to_contain_text(f"You chose {when_label(start, zone)}")
+    page.get_by_label("Full name").fill("Jo Patient")
+    page.get_by_label("Email", exact=True).fill(email)
+    page.get_by_role("checkbox", name=re.compile("read the privacy notice")).check()
+    page.get_by_role("checkbox", name=re.compile("not an emergency service")).check()
+    # The honeypot is hidden from people and from assistive technology; leave it empty.
+    expect(page.get_by_role("textbox", name="Leave this field empty")).to_have_count(0)
+    honeypot = page.locator("input[name=website]")
+    expect(honeypot).to_have_value("")
+    page.get_by_role("button", name="Confirm my free consult").click()
+
+    expect(page.get_by_role("heading", level=1)).to_have_text("You're booked")
+    summary = page.locator("dl.summary")
+    reference = summary.locator("dt:text-is('Reference') + dd").inner_text().strip()
+    assert re.fullmatch(r"[A-Z0-9]{4}-[A-Z0-9]{4}", reference), reference
+    expect(summary.locator("dt:text-is('Your time') + dd")).to_have_text(when_label(start, zone))
+    clinic_time = summary.locator("dt:text-is('Clinic time') + dd")
+    if expected_zone == CLINIC_ZONE:
+        expect(clinic_time).to_have_count(0)
+    else:
+        expect(clinic_time).to_have_text(when_label(start, ZoneInfo(CLINIC_ZONE)))
+    return {"start": start, "reference": reference}
+
+
+def assert_booked_once(app: Flask, email: str, shown: dict, zone: str) -> None:
+    with app.app_context():
+        rows = db.session.scalars(
+            sa.select(Appointment)
+            .join(Patient, Appointment.patient_id == Patient.id)
+            .where(Patient.email == email.lower(), Appointment.status == "confirmed")
+        ).all()
+        assert len(rows) == 1, rows
+        appointment = rows[0]
+        assert appointment.reference == shown["reference"]
+        assert appointment.starts_at == shown["start"]
+        assert appointment.patient_timezone == zone
+        assert appointment.patient.name == "Jo Patient"
+        # Nothing else was held or booked along the way.
+        total = db.session.scalar(sa.select(sa.func.count()).select_from(Appointment))
+        assert total == 1
+        db.session.remove()
+
+
+@pytest.mark.parametrize(
+    ("javascript", "expected_zone"),
+    [pytest.param(True, BROWSER_ZONE, id="js-on"), pytest.param(False, CLINIC_ZONE, id="js-off")],
+)
+def test_patient_books_the_first_free_time(browser, live_server, javascript, expected_zone):
+    # The browser is in Sydney either way: only JavaScript can tell the page so.
+    context = browser.new_context(java_script_enabled=javascript, timezone_id=BROWSER_ZONE)
+    context.set_default_timeout(TIMEOUT_MS)
+    try:
+        page = context.new_page()
+        trouble = watch_for_trouble(page)
+        email = "Jo.Patient@Example.com"
+        shown = book_first_free_time(page, live_server.url, expected_zone, email)
+        assert not trouble, trouble
+    finally:
+        context.close()
+    assert_booked_once(live_server.app, email, shown, expected_zone)
+
+
+def test_slot_picker_has_no_unlabelled_controls(browser, live_server):
+    context = browser.new_context(java_script_enabled=False)
+    context.set_default_timeout(TIMEOUT_MS)
+    try:
+        page = context.new_page()
+        page.goto(live_server.url + "/book")
+        expect(page.get_by_role("heading", level=1)).to_have_text(
+            "Book your free 20-minute consult"
+        )
+        unlabelled = page.locator("main").evaluate(
+            """main => Array.from(main.querySelectorAll("select, input, textarea"))
+                .filter(e => e.type !== "hidden" && e.getClientRects().length > 0)
+                .filter(e => !(e.labels && e.labels.length) && !e.getAttribute("aria-label")
+                             && !e.getAttribute("aria-labelledby"))
+                .map(e => e.outerHTML.slice(0, 60))"""
+        )
+        duplicate_ids = page.evaluate(
+            """() => { const seen = new Set(), twice = new Set();
+                for (const e of document.querySelectorAll("[id]"))
+                    (seen.has(e.id) ? twice : seen).add(e.id);
+                return Array.from(twice); }"""
+        )
+    finally:
+        context.close()
+    assert unlabelled == [], unlabelled
+    assert duplicate_ids == [], duplicate_ids
