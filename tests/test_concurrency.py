@@ -1,0 +1,443 @@
+"""No double booking under real concurrency: gunicorn, 4 worker processes, 50 clients at once.
+
+Each test migrates its own database (a copy of the SQLite template, or a fresh PostgreSQL
+database), seeds one clinic and one practitioner, serves the app with ``gunicorn -w 4`` on a
+free loopback port and releases 50 clients through a barrier so they all ask for the same
+time together. Exactly one may win; everyone else must get the polite 409, never a 5xx, and
+the database must end up with no two active consults of the practitioner overlapping.
+
+The gunicorn log is printed at teardown (pytest shows it only when the test failed) and its
+tail is part of every assertion message about the responses.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+import requests
+import sqlalchemy as sa
+
+from clinic.extensions import db
+from clinic.models import ACTIVE, Appointment, ClinicSettings, Practitioner
+from tests import factories
+from tests.conftest import csrf_token, make_app, migrate
+
+pytestmark = pytest.mark.slow
+
+PROJECT = Path(__file__).resolve().parents[1]
+CLIENTS = 50
+WORKERS = 4
+BOOT_TIMEOUT = 30  # seconds for gunicorn to answer /healthz
+REQUEST_TIMEOUT = 30  # seconds per request, far above what one should take
+TAKEN_PAGE = "<h2>That time was just taken</h2>"
+
+
+# --- the server ------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Gunicorn:
+    """``gunicorn -w 4 wsgi:app`` on a free loopback port, its output kept in a file."""
+
+    def __init__(self, database_url: str, log_path: Path):
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.log_path = log_path
+        env = {
+            **os.environ,
+            "CLINIC_ENV": "development",
+            "SECRET_KEY": "concurrency-test-secret",
+            "DATABASE_URL": database_url,
+            "CLINIC_BASE_URL": self.base,
+            "PYTHONUNBUFFERED": "1",
+        }
+        command = [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "-w",
+            str(WORKERS),
+            "-b",
+            f"127.0.0.1:{self.port}",
+            "--graceful-timeout",
+            "10",
+            "--no-control-socket",  # no socket in $HOME, shared with every other gunicorn
+            "wsgi:app",
+        ]
+        with open(log_path, "wb") as log:
+            self.process = subprocess.Popen(
+                command, cwd=PROJECT, env=env, stdout=log, stderr=subprocess.STDOUT
+            )
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    def tail(self, lines: int = 60) -> str:
+        return "\n".join(self.log().splitlines()[-lines:])
+
+    def wait_until_up(self) -> None:
+        deadline = time.monotonic() + BOOT_TIMEOUT
+        with requests.Session() as session:
+            while True:
+                if self.process.poll() is not None:
+                    pytest.fail(
+                        f"gunicorn exited with {self.process.returncode}:\n{self.log()}",
+                        pytrace=False,
+                    )
+                try:
+                    if session.get(f"{self.base}/healthz", timeout=2).status_code == 200:
+                        return
+                except requests.RequestException:
+                    pass  # not listening yet, or no worker free to answer yet
+                if time.monotonic() > deadline:
+                    pytest.fail(f"gunicorn did not answer /healthz:\n{self.log()}", pytrace=False)
+                time.sleep(0.1)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGQUIT)  # quick shutdown: the work is done
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=10)
+
+
+@pytest.fixture
+def database(backend, request, tmp_path) -> str:
+    """This test's own freshly migrated, empty database."""
+    if backend == "sqlite":
+        path = tmp_path / "clinic.db"
+        shutil.copy(request.getfixturevalue("sqlite_template"), path)
+        return f"sqlite:///{path}"
+    url = request.getfixturevalue("postgres").create("clinic_concurrency")
+    migrate(url)
+    return url
+
+
+@pytest.fixture
+def serve(tmp_path) -> Callable[[str], Gunicorn]:
+    """Start gunicorn on a database; it is always stopped, and its log printed, at teardown."""
+    servers: list[Gunicorn] = []
+
+    def start(database_url: str) -> Gunicorn:
+        server = Gunicorn(database_url, tmp_path / f"gunicorn-{len(servers)}.log")
+        servers.append(server)
+        t0 = time.monotonic()
+        server.wait_until_up()
+        sys.__stderr__.write(f"BOOT {time.monotonic() - t0:.2f}\n")
+        return server
+
+    yield start
+    for server in servers:
+        t0 = time.monotonic()
+        server.stop()
+        sys.__stderr__.write(f"STOP {time.monotonic() - t0:.2f}\n")
+        # Captured teardown output is shown by pytest only for a failed test.
+        print(f"----- gunicorn log ({server.base}, exit {server.process.returncode}) -----")
+        print(server.log())
+
+
+# --- the database ----------------------------------------------------------------------------
+
+
+def seed(database_url: str, step: int = 30) -> int:
+    """One clinic (buffer 10, no daily cap) and one practitioner working round the clock."""
+    app = make_app(database_url)
+    with app.app_context():
+        factories.clinic(
+            min_notice_minutes=5, daily_cap=None, buffer_minutes=10, slot_step_minutes=step
+        )
+        practitioner_id = factories.practitioner(hours=factories.ALL_DAY).id
+        db.session.remove()
+        db.engine.dispose()
+    return practitioner_id
+
+
+@dataclass(frozen=True)
+class Booked:
+    practitioner_id: int
+    status: str
+    starts_at: datetime
+    ends_at: datetime
+
+
+def active_appointments(database_url: str) -> list[Booked]:
+    """Held and confirmed consults, by practitioner and start, read straight from the database."""
+    app = make_app(database_url)
+    with app.app_context():
+        rows = db.session.scalars(
+            sa.select(Appointment)
+            .where(Appointment.status.in_(ACTIVE))
+            .order_by(Appointment.practitioner_id, Appointment.starts_at, Appointment.id)
+        ).all()
+        found = [Booked(r.practitioner_id, r.status, r.starts_at, r.ends_at) for r in rows]
+        db.session.remove()
+        db.engine.dispose()
+    return found
+
+
+def clinic_buffer(database_url: str) -> timedelta:
+    app = make_app(database_url)
+    with app.app_context():
+        minutes = db.session.get(ClinicSettings, 1).buffer_minutes
+        db.session.remove()
+        db.engine.dispose()
+    return timedelta(minutes=minutes)
+
+
+def assert_no_overlaps(database_url: str) -> list[Booked]:
+    """No two active consults of one practitioner overlap, the clinic's buffer included.
+
+    Returns the active consults so a test can go on to count them.
+    """
+    booked = active_appointments(database_url)
+    buffer = clinic_buffer(database_url)
+    by_practitioner: dict[int, list[Booked]] = {}
+    for row in booked:
+        by_practitioner.setdefault(row.practitioner_id, []).append(row)
+    for practitioner_id, rows in by_practitioner.items():
+        busy_until = None
+        for row in rows:
+            assert row.ends_at > row.starts_at, row
+            if busy_until is not None:
+                assert row.starts_at >= busy_until, (
+                    f"practitioner {practitioner_id} is double booked: a consult at "
+                    f"{row.starts_at:%Y-%m-%d %H:%M} starts before {busy_until:%H:%M} "
+                    f"(the previous one's end plus the {buffer} buffer); all active: {rows}"
+                )
+            end = row.ends_at + buffer
+            busy_until = end if busy_until is None else max(busy_until, end)
+    return booked
+
+
+# --- the clients -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Reply:
+    status: int
+    content_type: str
+    text: str
+    location: str
+
+    def json(self):
+        import json
+
+        return json.loads(self.text)
+
+
+def stampede(
+    count: int,
+    prepare: Callable[[requests.Session, int], object],
+    fire: Callable[[requests.Session, int, object], requests.Response],
+) -> list[Reply]:
+    """``count`` clients, each with its own session, send ``fire`` at the same moment.
+
+    ``prepare`` runs first (before the barrier) and its result is handed to ``fire``.
+    """
+    barrier = threading.Barrier(count, timeout=REQUEST_TIMEOUT)
+
+    def client(index: int) -> Reply:
+        with requests.Session() as session:
+            try:
+                state = prepare(session, index)
+            except BaseException:
+                barrier.abort()  # let the others fail fast instead of waiting for the timeout
+                raise
+            barrier.wait()
+            response = fire(session, index, state)
+            return Reply(
+                response.status_code,
+                response.headers.get("Content-Type", ""),
+                response.text,
+                response.headers.get("Location", ""),
+            )
+
+    t0 = time.monotonic()
+    with ThreadPoolExecutor(max_workers=count) as pool:
+        r = list(pool.map(client, range(count)))
+    sys.__stderr__.write(f"STAMPEDE {time.monotonic() - t0:.2f}\n")
+    return r
+
+
+def no_preparation(session: requests.Session, index: int) -> None:
+    return None
+
+
+def api_body(start: datetime, practitioner: str, index: int) -> dict:
+    return {
+        "practitioner": practitioner,
+        "start": start.isoformat(),
+        "timezone": "UTC",
+        "name": f"Patient {index}",
+        "email": f"patient{index}@example.com",
+        "consent_privacy": True,
+        "consent_not_emergency": True,
+    }
+
+
+def describe(replies: list[Reply], server: Gunicorn) -> str:
+    statuses = Counter(r.status for r in replies)
+    odd = [r for r in replies if r.status >= 500]
+    sample = f"\nfirst 5xx body: {odd[0].text[:1000]}" if odd else ""
+    return f"statuses {dict(statuses)}{sample}\n--- gunicorn log tail ---\n{server.tail()}"
+
+
+def assert_api_replies(replies: list[Reply], server: Gunicorn, taken: set[datetime]) -> Reply:
+    """Exactly one 201; every other reply a 409 problem with alternatives; no 5xx at all."""
+    context = describe(replies, server)
+    statuses = Counter(r.status for r in replies)
+    assert not [s for s in statuses if s >= 500], context
+    assert statuses == {201: 1, 409: len(replies) - 1}, context
+    [won] = [r for r in replies if r.status == 201]
+    assert won.json()["status"] == "confirmed", won.text
+    for reply in replies:
+        if reply.status != 409:
+            continue
+        assert reply.content_type.split(";")[0] == "application/problem+json", reply
+        problem = reply.json()
+        assert problem["status"] == 409 and problem["type"].endswith("slot-taken"), problem
+        assert problem["alternatives"], f"a 409 without alternatives: {problem}"
+        offered = {datetime.fromisoformat(a["start_utc"]) for a in problem["alternatives"]}
+        assert not offered & taken, f"a taken time offered as an alternative: {problem}"
+    return won
+
+
+def assert_clean_log(server: Gunicorn) -> None:
+    log = server.log()
+    assert "Traceback" not in log and "Unhandled error" not in log, log
+
+
+# --- the scenarios ---------------------------------------------------------------------------
+
+
+def test_fifty_api_clients_one_slot_one_booking(backend, database, serve):
+    practitioner_id = seed(database)
+    start = factories.next_grid_time(days_ahead=2, hour=10)
+    server = serve(database)
+
+    def fire(session, index, _):
+        return session.post(
+            f"{server.base}/api/v1/bookings",
+            json=api_body(start, str(practitioner_id), index),
+            timeout=REQUEST_TIMEOUT,
+        )
+
+    replies = stampede(CLIENTS, no_preparation, fire)
+
+    won = assert_api_replies(replies, server, {start})
+    assert datetime.fromisoformat(won.json()["start"]) == start
+    assert_clean_log(server)
+    [booking] = assert_no_overlaps(database)
+    assert booking.status == "confirmed" and booking.starts_at == start
+    assert booking.practitioner_id == practitioner_id
+
+
+def test_fifty_patients_clicking_one_slot_one_hold(backend, database, serve):
+    seed(database)
+    start = factories.next_grid_time(days_ahead=2, hour=10)
+    server = serve(database)
+
+    def prepare(session, _index):
+        page = session.get(f"{server.base}/book?tz=UTC", timeout=REQUEST_TIMEOUT)
+        assert page.status_code == 200, page.text[:500]
+        assert session.cookies, "GET /book set no session cookie for the CSRF token"
+        return csrf_token(page.text)
+
+    def fire(session, _index, token):
+        return session.post(
+            f"{server.base}/book/hold",
+            data={
+                "csrf_token": token,
+                "practitioner": "any",
+                "tz": "UTC",
+                "start": start.isoformat(),
+            },
+            allow_redirects=False,
+            timeout=REQUEST_TIMEOUT,
+        )
+
+    replies = stampede(CLIENTS, prepare, fire)
+
+    context = describe(replies, server)
+    statuses = Counter(r.status for r in replies)
+    assert not [s for s in statuses if s >= 500], context
+    assert statuses == {303: 1, 409: CLIENTS - 1}, context
+    [won] = [r for r in replies if r.status == 303]
+    assert won.location.startswith("/book/") or f"{server.base}/book/" in won.location, won
+    for reply in replies:
+        if reply.status == 409:
+            assert reply.content_type.startswith("text/html"), reply.content_type
+            assert TAKEN_PAGE in reply.text, reply.text[:2000]
+            assert 'action="/book/hold"' in reply.text, "the 409 page offers no nearby times"
+            assert f'value="{start.isoformat()}"' not in reply.text.split("</form>")[0]
+    assert_clean_log(server)
+    [hold] = assert_no_overlaps(database)
+    assert hold.status == "held" and hold.starts_at == start
+
+
+def test_overlapping_starts_ten_minutes_apart_one_booking(backend, database, serve):
+    practitioner_id = seed(database, step=10)
+    first = factories.next_grid_time(days_ahead=2, hour=10)
+    second = first + timedelta(minutes=10)  # 10:10-10:30 overlaps 10:00-10:20
+    server = serve(database)
+
+    def fire(session, index, _):
+        start = first if index % 2 == 0 else second
+        return session.post(
+            f"{server.base}/api/v1/bookings",
+            json=api_body(start, str(practitioner_id), index),
+            timeout=REQUEST_TIMEOUT,
+        )
+
+    replies = stampede(CLIENTS, no_preparation, fire)
+
+    won = assert_api_replies(replies, server, set())
+    assert datetime.fromisoformat(won.json()["start"]) in {first, second}
+    assert_clean_log(server)
+    booked = assert_no_overlaps(database)
+    assert len(booked) == 1, booked
+    assert booked[0].starts_at in {first, second}
+
+
+def test_the_overlap_check_catches_a_double_booking(backend, database):
+    """``assert_no_overlaps`` itself must fail on consults closer than the buffer."""
+    practitioner_id = seed(database, step=10)
+    start = factories.next_grid_time(days_ahead=2, hour=10)
+    app = make_app(database)
+    with app.app_context():
+        doctor = db.session.get(Practitioner, practitioner_id)
+        factories.appointment(doctor, start)  # 10:00-10:20
+        factories.appointment(doctor, start + timedelta(minutes=30))  # 10:30-10:50: just clear
+        db.session.remove()
+        db.engine.dispose()
+    assert len(assert_no_overlaps(database)) == 2
+    with app.app_context():
+        # 10:55 does not overlap 10:30-10:50 (PostgreSQL's exclusion constraint allows it) but
+        # is inside its 10-minute buffer: written directly, as a buggy writer would.
+        doctor = db.session.get(Practitioner, practitioner_id)
+        factories.appointment(doctor, start + timedelta(minutes=55))
+        db.session.remove()
+        db.engine.dispose()
+    with pytest.raises(AssertionError, match="double booked"):
+        assert_no_overlaps(database)
