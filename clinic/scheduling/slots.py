@@ -85,7 +85,12 @@ Timed = TypeVar("Timed", Slot, OpenTime)
 
 def working_intervals(av: Availability, window: Interval) -> list[Interval]:
     """The practitioner's working time that touches ``window``, merged, in UTC."""
-    first = window.start.astimezone(av.zone).date() - timedelta(days=1)
+    # Look 15 days back: a stretch touching the window may have begun days before it (hours
+    # running across midnights), and the slot grid counts from the stretch's true start, so
+    # that start must not depend on the window asked for. Unless the hours cover the whole
+    # week, a stretch ends at the next gap in the weekly hours: within a week, or two if a
+    # spring-forward hour swallows that gap once.
+    first = window.start.astimezone(av.zone).date() - timedelta(days=15)
     last = window.end.astimezone(av.zone).date() + timedelta(days=1)
     by_weekday: dict[int, list[WeeklyRange]] = {}
     for rng in av.weekly:
