@@ -142,16 +142,12 @@ def serve(tmp_path) -> Callable[[str], Gunicorn]:
     def start(database_url: str) -> Gunicorn:
         server = Gunicorn(database_url, tmp_path / f"gunicorn-{len(servers)}.log")
         servers.append(server)
-        t0 = time.monotonic()
         server.wait_until_up()
-        sys.__stderr__.write(f"BOOT {time.monotonic() - t0:.2f}\n")
         return server
 
     yield start
     for server in servers:
-        t0 = time.monotonic()
         server.stop()
-        sys.__stderr__.write(f"STOP {time.monotonic() - t0:.2f}\n")
         # Captured teardown output is shown by pytest only for a failed test.
         print(f"----- gunicorn log ({server.base}, exit {server.process.returncode}) -----")
         print(server.log())
@@ -273,11 +269,8 @@ def stampede(
                 response.headers.get("Location", ""),
             )
 
-    t0 = time.monotonic()
     with ThreadPoolExecutor(max_workers=count) as pool:
-        r = list(pool.map(client, range(count)))
-    sys.__stderr__.write(f"STAMPEDE {time.monotonic() - t0:.2f}\n")
-    return r
+        return list(pool.map(client, range(count)))
 
 
 def no_preparation(session: requests.Session, index: int) -> None:
