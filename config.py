@@ -32,8 +32,17 @@ class Config:
     MAIL_USERNAME = os.environ.get("MAIL_USERNAME")
     MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD")
     MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER", "bookings@clinic.example")
+    MAIL_SUPPRESS_SEND = False  # Flask-Mail would otherwise not send when TESTING is set
+    MAIL_TIMEOUT = float(os.environ.get("MAIL_TIMEOUT", "20"))  # seconds, per SMTP operation
+    # Attempts before a message is marked failed (retries back off from 1 minute to 1 hour).
+    OUTBOX_MAX_ATTEMPTS = 10
+    # /dev/outbox shows the outbox in the browser: development only.
+    DEV_OUTBOX_PAGE = False
 
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+    RATELIMIT_HEADERS_ENABLED = True
+    # Requests per client address to pages opened by a secret link (/manage/..., /book/<token>).
+    LINK_RATE_LIMIT = "60 per minute; 600 per day"
 
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
     SESSION_COOKIE_HTTPONLY = True
@@ -53,6 +62,7 @@ class ProductionConfig(Config):
 
 class DevelopmentConfig(Config):
     SECRET_KEY = Config.SECRET_KEY or "development-only-secret"
+    DEV_OUTBOX_PAGE = True
 
 
 class TestingConfig(Config):

@@ -29,12 +29,14 @@ def create_app(config_object=None) -> Flask:
 
 def register_extensions(app: Flask) -> None:
     from clinic.database import configure_engine
-    from clinic.extensions import csrf, db, migrate
+    from clinic.extensions import csrf, db, limiter, mail, migrate
 
     os.makedirs(app.instance_path, exist_ok=True)
     db.init_app(app)
     migrate.init_app(app, db, directory=str(config_module.BASE_DIR / "migrations"))
     csrf.init_app(app)
+    mail.init_app(app)
+    limiter.init_app(app)
     with app.app_context():
         configure_engine(db.engine)
 

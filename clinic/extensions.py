@@ -1,5 +1,8 @@
 """Unbound Flask extensions; ``create_app`` binds them."""
 
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+from flask_mail import Mail
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
@@ -23,3 +26,6 @@ class Base(DeclarativeBase):
 db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
 csrf = CSRFProtect()
+mail = Mail()
+# Counters live in RATELIMIT_STORAGE_URI (memory:// by default, Redis when several hosts serve).
+limiter = Limiter(get_remote_address)

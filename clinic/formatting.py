@@ -46,14 +46,24 @@ def time_label(moment: datetime, zone: ZoneInfo) -> str:
     return f"{hour}:{local:%M} {'AM' if local.hour < 12 else 'PM'}"
 
 
-def zone_label(zone: ZoneInfo, at: datetime | None = None) -> str:
-    """'America/New_York (EST)', or 'Asia/Kolkata (UTC+05:30)' where no abbreviation exists."""
+def zone_abbr(zone: ZoneInfo, at: datetime | None = None) -> str:
+    """'EST', or 'UTC+05:30' where the zone has no abbreviation."""
     local = (at or datetime.now(UTC)).astimezone(zone)
     abbr = local.tzname() or ""
     if not abbr or abbr[0] in "+-":
         offset = local.strftime("%z")
         abbr = f"UTC{offset[:3]}:{offset[3:]}"
-    return f"{zone.key} ({abbr})"
+    return abbr
+
+
+def zone_label(zone: ZoneInfo, at: datetime | None = None) -> str:
+    """'America/New_York (EST)', or 'Asia/Kolkata (UTC+05:30)' where no abbreviation exists."""
+    return f"{zone.key} ({zone_abbr(zone, at)})"
+
+
+def short_when(moment: datetime, zone: ZoneInfo) -> str:
+    """'Tuesday 3 December, 2:00 PM EST': for subject lines."""
+    return f"{day_label(moment, zone)}, {time_label(moment, zone)} {zone_abbr(zone, moment)}"
 
 
 def when_label(moment: datetime, zone: ZoneInfo) -> str:
@@ -64,5 +74,9 @@ def when_label(moment: datetime, zone: ZoneInfo) -> str:
 
 def init_app(app: Flask) -> None:
     app.jinja_env.filters.update(
-        day_label=day_label, time_label=time_label, zone_label=zone_label, when_label=when_label
+        day_label=day_label,
+        time_label=time_label,
+        zone_label=zone_label,
+        when_label=when_label,
+        short_when=short_when,
     )

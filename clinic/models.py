@@ -44,6 +44,16 @@ class ClinicSettings(db.Model):
     slot_step_minutes: Mapped[int] = mapped_column(default=30)
     hold_minutes: Mapped[int] = mapped_column(default=10)
     daily_cap: Mapped[int | None] = mapped_column(default=8)
+    # Patients may reschedule or cancel online until this long before the start.
+    change_cutoff_minutes: Mapped[int] = mapped_column(default=720)
+    # Reminders to the patient, in minutes before the start, comma-separated ("1440,60").
+    reminder_minutes: Mapped[str] = mapped_column(sa.String(100), default="1440,60")
+
+    @property
+    def reminder_offsets(self) -> list[int]:
+        """Minutes before the start at which reminders go out, largest first."""
+        values = {int(part) for part in self.reminder_minutes.split(",") if part.strip().isdigit()}
+        return sorted((v for v in values if v > 0), reverse=True)
 
 
 class Practitioner(db.Model):
@@ -148,6 +158,9 @@ class Appointment(db.Model):
     hold_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     calendar_uid: Mapped[str] = mapped_column(sa.String(120), unique=True)
     sequence: Mapped[int] = mapped_column(default=0)
+    # The link token is derived from this random salt and the secret key (clinic.links), so
+    # emails sent later can carry it again; only its hash is stored.
+    link_salt: Mapped[str] = mapped_column(sa.String(64), default="")
     manage_token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
     source: Mapped[str] = mapped_column(sa.String(16), default="web")  # web, api, staff
     privacy_consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -165,3 +178,50 @@ class Appointment(db.Model):
         if self.status == Status.HELD:
             return self.hold_expires_at is not None and self.hold_expires_at > now
         return self.status == Status.CONFIRMED
+
+
+class OutboxStatus(enum.StrEnum):
+    PENDING = "pending"  # waiting for its time, or for its next attempt after a failure
+    SENDING = "sending"  # claimed by a worker until ``lease_expires_at``
+    SENT = "sent"
+    FAILED = "failed"  # gave up after the last attempt; ``last_error`` says why
+    DROPPED = "dropped"  # no longer wanted: a reminder for a moved, cancelled or past consult
+    LOGGED = "logged"  # no mail server is configured: written to the log instead
+
+
+class OutboxMessage(db.Model):
+    """One email to one person, written in the transaction of the change that caused it.
+
+    ``payload`` keeps the facts of that moment (times, SEQUENCE, DTSTAMP), so a message sent
+    late still describes its own version of the consult. The text is composed when sent.
+    """
+
+    __tablename__ = "outbox_message"
+    __table_args__ = (
+        sa.CheckConstraint(
+            "status IN ('pending', 'sending', 'sent', 'failed', 'dropped', 'logged')",
+            name="status",
+        ),
+        sa.Index("ix_outbox_message_due", "status", "next_attempt_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    appointment_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("appointment.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(sa.String(24))  # booked, rescheduled, cancelled, reminder
+    audience: Mapped[str] = mapped_column(sa.String(16))  # patient or practitioner
+    recipient: Mapped[str] = mapped_column(sa.String(254))
+    recipient_name: Mapped[str] = mapped_column(sa.String(120), default="")
+    payload: Mapped[dict] = mapped_column(sa.JSON, default=dict)
+    message_id: Mapped[str] = mapped_column(sa.String(255), unique=True)
+    status: Mapped[str] = mapped_column(sa.String(16), default=OutboxStatus.PENDING.value)
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    lease_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    lease_owner: Mapped[str] = mapped_column(sa.String(80), default="")
+    last_error: Mapped[str] = mapped_column(sa.Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    appointment: Mapped[Appointment | None] = relationship()

@@ -72,10 +72,12 @@ def appointment(practitioner: Practitioner, start: datetime, **overrides) -> App
     """A confirmed consult written directly (bypassing the booking checks)."""
     import secrets
 
-    from clinic.booking.services import hash_token, new_reference
+    from clinic.booking.services import new_reference
+    from clinic.links import hash_token, link_token, new_link_salt
 
     kind = db.session.query(ConsultType).filter_by(slug=DEFAULT_CONSULT).one()
     patient = Patient(name="Pat Example", email=f"{secrets.token_hex(4)}@example.com")
+    salt = new_link_salt()
     values = dict(
         reference=new_reference(),
         practitioner_id=practitioner.id,
@@ -86,7 +88,8 @@ def appointment(practitioner: Practitioner, start: datetime, **overrides) -> App
         ends_at=start + timedelta(minutes=20),
         patient_timezone="UTC",
         calendar_uid=f"{secrets.token_hex(8)}@clinic.test",
-        manage_token_hash=hash_token(secrets.token_urlsafe(16)),
+        link_salt=salt,
+        manage_token_hash=hash_token(link_token(salt)),
     )
     values.update(overrides)
     row = Appointment(**values)

@@ -12,8 +12,10 @@ from clinic.booking.forms import (
     set_practitioner_choices,
 )
 from clinic.formatting import parse_zone
-from clinic.notify.events import consult_event
-from clinic.notify.ics import consult_calendar
+from clinic.extensions import limiter
+from clinic.notify.compose import clinic_mailbox
+from clinic.notify.events import Version, consult_event
+from clinic.notify.ics import Person, consult_calendar
 from clinic.scheduling import group_by_day, local_day_window
 
 
@@ -100,14 +102,21 @@ def hold():
     return redirect(url_for("booking.details", token=token), code=303)
 
 
+def link_limit() -> str:
+    return current_app.config["LINK_RATE_LIMIT"]
+
+
 def _appointment_or_404(token: str):
     try:
-        return services.find_by_token(token)
+        return services.find_by_token(token, _now())
+    except services.LinkExpired as expired:
+        abort(410, description=str(expired))
     except services.HoldNotFound:
         abort(404, description="This booking link isn't valid. Please choose a time again.")
 
 
 @bp.route("/book/<token>", methods=["GET", "POST"])
+@limiter.limit(link_limit)
 def details(token: str):
     """The patient's details and consents for a held time."""
     appointment = _appointment_or_404(token)
@@ -140,6 +149,7 @@ def details(token: str):
 
 
 @bp.get("/book/<token>/done")
+@limiter.limit(link_limit)
 def done(token: str):
     """The confirmation: reference, time in both zones, video link, calendar file."""
     appointment = _appointment_or_404(token)
@@ -157,13 +167,20 @@ def done(token: str):
 
 
 @bp.get("/book/<token>/consult.ics")
+@limiter.limit(link_limit)
 def calendar_file(token: str):
     """The confirmed consult as a calendar file to open or import."""
     appointment = _appointment_or_404(token)
     if appointment.status != "confirmed":
         abort(404, description="This consult is not confirmed.")
+    settings = clinic_settings()
+    organizer, patient = clinic_mailbox(settings), appointment.patient
     event = consult_event(
-        appointment, clinic_settings(), current_app.config["MAIL_DEFAULT_SENDER"], _now()
+        appointment,
+        settings,
+        organizer=Person(organizer.email, organizer.name),
+        attendee=Person(patient.email, patient.name),
+        version=Version.current(appointment, _now()),
     )
     return Response(
         consult_calendar(event, "PUBLISH"),

@@ -6,7 +6,6 @@ practitioners involved locked, and re-checks the time against the database befor
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 import uuid
 from dataclasses import dataclass
@@ -25,7 +24,9 @@ from clinic.booking.availability import (
 )
 from clinic.database import begin_write, lock_rows
 from clinic.extensions import db
+from clinic.links import LINK_LIFETIME_AFTER_CONSULT, hash_token, link_token, new_link_salt
 from clinic.models import Appointment, Patient, Practitioner, Status
+from clinic.notify.outbox import notify_booked
 from clinic.scheduling import Availability, Interval, OpenTime, Rules, first_available, nearest
 from clinic.scheduling.slots import slot_at
 
@@ -48,16 +49,16 @@ class HoldNotFound(Exception):
     """No held or booked consult matches the link."""
 
 
+class LinkExpired(HoldNotFound):
+    """The link belongs to a consult that ended more than 30 days ago."""
+
+
 @dataclass(frozen=True)
 class PatientDetails:
     name: str
     email: str
     phone: str = ""
     marketing_opt_in: bool = False
-
-
-def hash_token(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def new_reference() -> str:
@@ -106,7 +107,7 @@ def confirm_hold(token: str, details: PatientDetails, now: datetime) -> Appointm
     Submitting twice is harmless: an already confirmed consult is returned as it is.
     """
     begin_write()
-    appointment = find_by_token(token)
+    appointment = find_by_token(token, now)
     lock_rows(Practitioner, [appointment.practitioner_id])
     _expire_lapsed_holds([appointment.practitioner_id], now)
     db.session.refresh(appointment)
@@ -131,7 +132,8 @@ def confirm_hold(token: str, details: PatientDetails, now: datetime) -> Appointm
     return appointment
 
 
-def find_by_token(token: str) -> Appointment:
+def find_by_token(token: str, now: datetime) -> Appointment:
+    """The consult behind a link token; links stop working 30 days after the consult."""
     if not token or len(token) > 100:
         raise HoldNotFound("This link is not valid.")
     found = db.session.scalar(
@@ -139,6 +141,8 @@ def find_by_token(token: str) -> Appointment:
     )
     if found is None:
         raise HoldNotFound("This link is not valid.")
+    if now > found.ends_at + LINK_LIFETIME_AFTER_CONSULT:
+        raise LinkExpired("This link has expired: the consult was more than 30 days ago.")
     return found
 
 
@@ -174,7 +178,8 @@ def _claim(
             raise SlotTaken(alternatives)
         raise NotBookable(reason)
     chosen = min(free, key=lambda av: (_consults_that_day(av, start), av.practitioner_id))
-    token = secrets.token_urlsafe(32)
+    salt = new_link_salt()
+    token = link_token(salt)
     appointment = Appointment(
         reference=new_reference(),
         practitioner_id=chosen.practitioner_id,
@@ -184,6 +189,7 @@ def _claim(
         ends_at=start + rules.duration,
         patient_timezone=patient_zone.key,
         calendar_uid=f"{uuid.uuid4()}@{uid_domain}",
+        link_salt=salt,
         manage_token_hash=hash_token(token),
         created_at=now,
         updated_at=now,
@@ -219,6 +225,7 @@ def _confirm(appointment: Appointment, details: PatientDetails, now: datetime) -
     appointment.privacy_consent_at = now
     appointment.not_emergency_ack_at = now
     appointment.updated_at = now
+    notify_booked(appointment, clinic_settings(), now)
 
 
 def _expire_lapsed_holds(practitioner_ids: list[int], now: datetime) -> None:

@@ -2,16 +2,54 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
-from clinic.models import Appointment, ClinicSettings
+from clinic.models import Appointment, ClinicSettings, Status
 from clinic.notify.ics import ConsultEvent, Person
 
 
+@dataclass(frozen=True)
+class Version:
+    """One version of a consult, as an invite describes it (RFC 5546: SEQUENCE, DTSTAMP)."""
+
+    sequence: int
+    stamp: datetime
+    start: datetime
+    end: datetime
+    cancelled: bool = False
+
+    @classmethod
+    def current(cls, appointment: Appointment, stamp: datetime) -> Version:
+        return cls(
+            sequence=appointment.sequence,
+            stamp=stamp,
+            start=appointment.starts_at,
+            end=appointment.ends_at,
+            cancelled=appointment.status == Status.CANCELLED,
+        )
+
+    @classmethod
+    def from_payload(cls, payload: dict, cancelled: bool) -> Version:
+        """The version an outbox message recorded when it was written."""
+        return cls(
+            sequence=int(payload["sequence"]),
+            stamp=datetime.fromisoformat(payload["stamp"]),
+            start=datetime.fromisoformat(payload["starts_at"]),
+            end=datetime.fromisoformat(payload["ends_at"]),
+            cancelled=cancelled,
+        )
+
+
 def consult_event(
-    appointment: Appointment, settings: ClinicSettings, mailbox: str, stamp: datetime
+    appointment: Appointment,
+    settings: ClinicSettings,
+    organizer: Person,
+    attendee: Person,
+    version: Version,
+    summary: str | None = None,
 ) -> ConsultEvent:
-    """The consult as seen by the patient: the clinic organises, the patient attends."""
+    """The consult as one calendar event: the clinic organises, ``attendee`` attends."""
     practitioner = appointment.practitioner
     link = practitioner.meeting_url(appointment.reference)
     lines = [
@@ -23,17 +61,17 @@ def consult_event(
     lines.append(
         "This is not an emergency service. In an emergency call your local emergency number."
     )
-    patient = appointment.patient
     return ConsultEvent(
         uid=appointment.calendar_uid,
-        sequence=appointment.sequence,
-        stamp=stamp,
-        start=appointment.starts_at,
-        end=appointment.ends_at,
-        summary=f"{appointment.consult_type.name} with {practitioner.name} ({settings.name})",
+        sequence=version.sequence,
+        stamp=version.stamp,
+        start=version.start,
+        end=version.end,
+        summary=summary
+        or f"{appointment.consult_type.name} with {practitioner.name} ({settings.name})",
         description="\n".join(lines),
         location=link,
-        organizer=Person(settings.contact_email or mailbox, settings.name),
-        attendee=Person(patient.email if patient else mailbox, patient.name if patient else ""),
-        cancelled=appointment.status == "cancelled",
+        organizer=organizer,
+        attendee=attendee,
+        cancelled=version.cancelled,
     )

@@ -1,0 +1,140 @@
+"""Composing an outbox message: subject, text and HTML from ``templates/email/``, and invite.
+
+Composed when sent, from the facts the message recorded when it was written (its payload)
+and the rows as they are now (names, video link). The patient's manage link is derived
+afresh (``clinic.links``), so it is never stored.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from email.message import EmailMessage
+from email.utils import parseaddr
+from zoneinfo import ZoneInfo
+
+from flask import current_app, render_template
+
+from clinic.booking.availability import clinic_settings
+from clinic.formatting import short_when, when_label
+from clinic.links import manage_url
+from clinic.models import Appointment, ClinicSettings, OutboxMessage
+from clinic.notify.events import Version, consult_event
+from clinic.notify.ics import Person, consult_calendar
+from clinic.notify.mime import Invite, Mailbox, build_email
+from clinic.notify.outbox import PATIENT, Kind
+
+# The iTIP METHOD each kind of message carries; reminders carry no invite.
+METHODS = {Kind.BOOKED: "REQUEST", Kind.RESCHEDULED: "REQUEST", Kind.CANCELLED: "CANCEL"}
+
+
+@dataclass(frozen=True)
+class Composed:
+    subject: str
+    text: str
+    html: str
+    invite: Invite | None
+
+
+def clinic_mailbox(settings: ClinicSettings) -> Mailbox:
+    """Who the clinic's emails come from, and who organises every invite."""
+    name, address = parseaddr(current_app.config["MAIL_DEFAULT_SENDER"])
+    return Mailbox(address, name or settings.name)
+
+
+def compose(message: OutboxMessage, link: str | None = None) -> Composed:
+    """The message's content. ``link`` replaces the patient's manage link (e.g. in logs)."""
+    appointment = message.appointment
+    settings = clinic_settings()
+    version = Version.from_payload(message.payload, cancelled=message.kind == Kind.CANCELLED)
+    to_patient = message.audience == PATIENT
+    patient, practitioner = appointment.patient, appointment.practitioner
+    patient_zone = ZoneInfo(appointment.patient_timezone)
+    own_zone = patient_zone if to_patient else ZoneInfo(practitioner.timezone)
+    other_zone, other_label = (
+        (ZoneInfo(settings.timezone), "Clinic time")
+        if to_patient
+        else (patient_zone, "Patient's time")
+    )
+    previous = message.payload.get("previous_start")
+    context = dict(
+        message=message,
+        to_patient=to_patient,
+        settings=settings,
+        appointment=appointment,
+        patient=patient,
+        practitioner=practitioner,
+        version=version,
+        when=short_when(version.start, own_zone),
+        times=_times(version.start, own_zone, other_zone, other_label),
+        previous_times=(
+            _times(datetime.fromisoformat(previous), own_zone, other_zone, other_label)
+            if previous
+            else []
+        ),
+        video_link=practitioner.meeting_url(appointment.reference),
+        manage_link=(link or manage_url(appointment.link_salt)) if to_patient else None,
+        cutoff_hours=_hours(settings.change_cutoff_minutes),
+        minutes_before=message.payload.get("minutes_before"),
+        reason=message.payload.get("reason", ""),
+    )
+    subject = render_template(f"email/{message.kind}.subject.txt", **context)
+    return Composed(
+        subject=" ".join(subject.split()),
+        text=render_template(f"email/{message.kind}.txt", **context),
+        html=render_template(f"email/{message.kind}.html", **context),
+        invite=_invite(message, appointment, settings, version),
+    )
+
+
+def as_email(message: OutboxMessage, composed: Composed, date: datetime) -> EmailMessage:
+    settings = clinic_settings()
+    return build_email(
+        sender=clinic_mailbox(settings),
+        recipient=Mailbox(message.recipient, message.recipient_name),
+        subject=composed.subject,
+        text=composed.text,
+        html=composed.html,
+        message_id=message.message_id,
+        date=date,
+        reply_to=settings.contact_email,
+        invite=composed.invite,
+    )
+
+
+def _invite(
+    message: OutboxMessage, appointment: Appointment, settings: ClinicSettings, version: Version
+) -> Invite | None:
+    method = METHODS.get(message.kind)
+    if method is None:
+        return None
+    organizer = clinic_mailbox(settings)
+    summary = None
+    if message.audience != PATIENT and appointment.patient is not None:
+        summary = f"{appointment.consult_type.name}: {appointment.patient.name}"
+    event = consult_event(
+        appointment,
+        settings,
+        organizer=Person(organizer.email, organizer.name),
+        attendee=Person(message.recipient, message.recipient_name),
+        version=version,
+        summary=summary,
+    )
+    return Invite(consult_calendar(event, method), method)
+
+
+def _times(
+    start: datetime, own: ZoneInfo, other: ZoneInfo, other_label: str
+) -> list[tuple[str, str]]:
+    """The start in the reader's zone, and in the other zone beside it when that differs."""
+    times = [("Your time", when_label(start, own))]
+    if other.key != own.key:
+        times.append((other_label, when_label(start, other)))
+    return times
+
+
+def _hours(minutes: int) -> str:
+    if minutes % 60:
+        return f"{minutes} minutes"
+    hours = minutes // 60
+    return "1 hour" if hours == 1 else f"{hours} hours"

@@ -1,0 +1,331 @@
+"""Delivering the outbox: claim what is due, send it over SMTP (Flask-Mail), record the result.
+
+Several workers may run at once. A worker claims a batch in one short write transaction
+(``FOR UPDATE SKIP LOCKED`` on PostgreSQL; SQLite's single write lock does the same job) and
+marks it ``sending`` with a lease; nobody else takes those rows until the lease runs out, which
+only happens if the worker died mid-batch. Each result is committed as soon as it is known.
+
+A failure waits and is retried with exponential backoff (1, 2, 4... minutes, at most an hour
+apart); after ``OUTBOX_MAX_ATTEMPTS`` it is ``failed``, its last error kept for staff. Messages
+to one person about one consult go out in the order they were written.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import smtplib
+import socket
+import uuid
+from dataclasses import dataclass, fields
+from datetime import datetime, timedelta
+
+import flask_mail
+import sqlalchemy as sa
+from flask import current_app
+from sqlalchemy.orm import aliased
+
+from clinic.database import begin_write
+from clinic.extensions import db
+from clinic.models import OutboxMessage, OutboxStatus, Status
+from clinic.notify.compose import as_email, compose
+from clinic.notify.outbox import Kind
+
+log = logging.getLogger("clinic.outbox")
+
+BATCH_SIZE = 20
+LEASE = timedelta(minutes=15)
+FIRST_RETRY = timedelta(minutes=1)
+LONGEST_RETRY = timedelta(hours=1)
+# The server refused this one message; the connection is still good for the others.
+MESSAGE_REFUSED = (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused, smtplib.SMTPDataError)
+# Shown in logs in place of the patient's manage link, which must never be logged.
+LINK_PLACEHOLDER = "[manage link: not logged]"
+
+
+@dataclass
+class Report:
+    sent: int = 0
+    retrying: int = 0  # failed this time, will be tried again
+    failed: int = 0  # failed for the last time
+    dropped: int = 0  # reminders no longer wanted
+    logged: int = 0  # no mail server: written to the log
+
+    def add(self, other: Report) -> None:
+        for f in fields(self):
+            setattr(self, f.name, getattr(self, f.name) + getattr(other, f.name))
+
+    @property
+    def total(self) -> int:
+        return sum(getattr(self, f.name) for f in fields(self))
+
+    def __str__(self) -> str:
+        return (
+            f"{self.sent} sent, {self.retrying} to retry, {self.failed} failed, "
+            f"{self.dropped} dropped, {self.logged} logged (no mail server)"
+        )
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """How long to wait after the ``attempts``-th failed attempt."""
+    return min(FIRST_RETRY * 2 ** max(attempts - 1, 0), LONGEST_RETRY)
+
+
+def worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+def deliver_due(now: datetime, *, owner: str | None = None) -> Report:
+    """Deliver every message due at ``now``, batch by batch, each at most once in this run."""
+    owner = owner or worker_name()
+    report = Report()
+    while ids := _claim(now, owner):
+        report.add(_deliver(ids, now, owner))
+    return report
+
+
+def retry_waiting(now: datetime) -> int:
+    """Make messages waiting after a failed attempt due now (after fixing the mail server)."""
+    begin_write()
+    result = db.session.execute(
+        sa.update(OutboxMessage)
+        .where(
+            OutboxMessage.status == OutboxStatus.PENDING.value,
+            OutboxMessage.attempts > 0,
+            OutboxMessage.next_attempt_at > now,
+        )
+        .values(next_attempt_at=now)
+    )
+    db.session.commit()
+    return result.rowcount
+
+
+def _claim(now: datetime, owner: str) -> list[int]:
+    """Mark up to a batch of due messages ``sending`` under this worker's lease."""
+    begin_write()
+    earlier = aliased(OutboxMessage)
+    claimable = sa.or_(
+        sa.and_(
+            OutboxMessage.status == OutboxStatus.PENDING.value,
+            OutboxMessage.next_attempt_at <= now,
+        ),
+        sa.and_(
+            OutboxMessage.status == OutboxStatus.SENDING.value,
+            OutboxMessage.lease_expires_at < now,
+        ),
+    )
+    # An earlier message to the same person about the same consult that is due or being
+    # retried goes first: a cancellation never overtakes the invite it cancels.
+    blocked = (
+        sa.select(earlier.id)
+        .where(
+            earlier.appointment_id == OutboxMessage.appointment_id,
+            earlier.recipient == OutboxMessage.recipient,
+            earlier.id < OutboxMessage.id,
+            earlier.status.in_([OutboxStatus.PENDING.value, OutboxStatus.SENDING.value]),
+            sa.or_(earlier.next_attempt_at <= now, earlier.attempts > 0),
+        )
+        .exists()
+    )
+    ids = list(
+        db.session.scalars(
+            sa.select(OutboxMessage.id)
+            .where(claimable, ~blocked)
+            .order_by(OutboxMessage.id)
+            .limit(BATCH_SIZE)
+            .with_for_update(skip_locked=True, of=OutboxMessage)
+        )
+    )
+    if ids:
+        db.session.execute(
+            sa.update(OutboxMessage)
+            .where(OutboxMessage.id.in_(ids))
+            .values(
+                status=OutboxStatus.SENDING.value,
+                lease_owner=owner,
+                lease_expires_at=now + LEASE,
+            )
+        )
+    db.session.commit()
+    return ids
+
+
+def _deliver(ids: list[int], now: datetime, owner: str) -> Report:
+    report = Report()
+    to_send: list[OutboxMessage] = []
+    for message in db.session.scalars(
+        sa.select(OutboxMessage).where(OutboxMessage.id.in_(ids)).order_by(OutboxMessage.id)
+    ):
+        why_not = _unwanted(message, now)
+        if why_not:
+            _finish(message, owner, report, dropped=why_not)
+        else:
+            to_send.append(message)
+    if not to_send:
+        return report
+    if not current_app.config.get("MAIL_SERVER"):
+        for message in to_send:
+            _log_instead(message, owner, now, report)
+        return report
+    try:
+        with Mailer().connect() as connection:
+            for index, message in enumerate(to_send):
+                try:
+                    _send_one(connection, message, now)
+                except MESSAGE_REFUSED as error:
+                    _fail(message, owner, now, error, report)
+                except OSError as error:  # SMTPServerDisconnected and timeouts included
+                    # The connection is gone: this message and the rest wait for the next try.
+                    for waiting in to_send[index:]:
+                        _fail(waiting, owner, now, error, report)
+                    return report
+                except Exception as error:  # noqa: BLE001 - one bad message must not stop the rest
+                    _fail(message, owner, now, error, report)
+                else:
+                    _finish(message, owner, report, sent_at=now)
+    except OSError as error:  # smtplib's errors are OSErrors too
+        # Could not connect, log in or start TLS: the whole batch waits.
+        for message in to_send:
+            if message.status == OutboxStatus.SENDING.value:
+                _fail(message, owner, now, error, report)
+    return report
+
+
+def _unwanted(message: OutboxMessage, now: datetime) -> str:
+    """Why a reminder should not go out any more ('' when it should)."""
+    if message.kind != Kind.REMINDER:
+        return ""
+    appointment = message.appointment
+    if appointment is None or appointment.status != Status.CONFIRMED:
+        return "The consult is no longer booked."
+    if appointment.starts_at <= now:
+        return "The consult has already started."
+    if appointment.starts_at != datetime.fromisoformat(message.payload["starts_at"]):
+        return "The consult was moved."
+    return ""
+
+
+def _send_one(connection: flask_mail.Connection, message: OutboxMessage, now: datetime) -> None:
+    email = as_email(message, compose(message), now)
+    connection.send(Prepared(email, message.recipient))
+
+
+def _log_instead(message: OutboxMessage, owner: str, now: datetime, report: Report) -> None:
+    """With no mail server configured (development), the message goes to the log."""
+    try:
+        composed = compose(message, link=LINK_PLACEHOLDER)
+    except Exception as error:  # noqa: BLE001
+        _fail(message, owner, now, error, report)
+        return
+    log.info(
+        "No MAIL_SERVER set; message %s (%s to the %s) not sent:\nSubject: %s\n\n%s",
+        message.id,
+        message.kind,
+        message.audience,
+        composed.subject,
+        composed.text,
+    )
+    _finish(message, owner, report, logged=True)
+
+
+def _finish(
+    message: OutboxMessage,
+    owner: str,
+    report: Report,
+    *,
+    sent_at: datetime | None = None,
+    dropped: str = "",
+    logged: bool = False,
+) -> None:
+    if sent_at is not None:
+        values = dict(status=OutboxStatus.SENT.value, sent_at=sent_at, last_error="")
+        report.sent += 1
+    elif dropped:
+        values = dict(status=OutboxStatus.DROPPED.value, last_error=dropped)
+        report.dropped += 1
+    else:
+        values = dict(status=OutboxStatus.LOGGED.value)
+        report.logged += 1
+    _record(message, owner, **values)
+
+
+def _fail(
+    message: OutboxMessage, owner: str, now: datetime, error: BaseException, report: Report
+) -> None:
+    attempts = message.attempts + 1
+    text = f"{type(error).__name__}: {error}"[:2000]
+    permanent = isinstance(error, smtplib.SMTPRecipientsRefused) and all(
+        code >= 500 for code, _ in error.recipients.values()
+    )
+    if permanent or attempts >= current_app.config["OUTBOX_MAX_ATTEMPTS"]:
+        report.failed += 1
+        status = OutboxStatus.FAILED.value
+        log.error("Message %s (%s) failed for good: %s", message.id, message.kind, text)
+    else:
+        report.retrying += 1
+        status = OutboxStatus.PENDING.value
+        log.warning("Message %s (%s) failed, will retry: %s", message.id, message.kind, text)
+    _record(
+        message,
+        owner,
+        status=status,
+        attempts=attempts,
+        last_error=text,
+        next_attempt_at=now + retry_delay(attempts),
+    )
+
+
+def _record(message: OutboxMessage, owner: str, **values) -> None:
+    """Write a result, only while this worker still holds the message's lease."""
+    message_id = message.id
+    begin_write()
+    db.session.execute(
+        sa.update(OutboxMessage)
+        .where(OutboxMessage.id == message_id, OutboxMessage.lease_owner == owner)
+        .values(lease_expires_at=None, **values)
+    )
+    db.session.commit()
+    db.session.expire_all()
+
+
+class Prepared(flask_mail.Message):
+    """A message built with the standard library (``clinic.notify.mime``), sent by Flask-Mail.
+
+    Flask-Mail cannot put ``method=`` on an alternative part, so the bytes are built
+    elsewhere; Flask-Mail still checks the headers and does the SMTP conversation.
+    """
+
+    def __init__(self, email, recipient: str):
+        super().__init__(
+            subject=str(email["Subject"]), recipients=[recipient], sender=str(email["From"])
+        )
+        self.email = email
+
+    def as_bytes(self) -> bytes:
+        return self.email.as_bytes()
+
+
+class _Connection(flask_mail.Connection):
+    """Flask-Mail's connection, with a timeout so a silent server cannot stall a worker."""
+
+    def configure_host(self):
+        timeout = current_app.config["MAIL_TIMEOUT"]
+        smtp_class = smtplib.SMTP_SSL if self.mail.use_ssl else smtplib.SMTP
+        host = smtp_class(self.mail.server, self.mail.port, timeout=timeout)
+        if self.mail.use_tls:
+            host.starttls()
+        if self.mail.username and self.mail.password:
+            host.login(self.mail.username, self.mail.password)
+        return host
+
+    def __exit__(self, exc_type, exc_value, tb) -> None:
+        try:
+            super().__exit__(exc_type, exc_value, tb)
+        except (smtplib.SMTPException, OSError):
+            pass  # the messages are already recorded; a failed QUIT changes nothing
+
+
+class Mailer:
+    def connect(self) -> _Connection:
+        return _Connection(current_app.extensions["mail"])
+

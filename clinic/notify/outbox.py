@@ -1,0 +1,119 @@
+"""Writing emails to the outbox, inside the caller's transaction (DESIGN invariant 3).
+
+Nothing here commits: a booking, a reschedule or a cancellation and the emails it causes are
+saved together or not at all. Workers deliver them later (``clinic.notify.delivery``).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from email.utils import make_msgid
+
+import sqlalchemy as sa
+
+from clinic.extensions import db
+from clinic.models import Appointment, ClinicSettings, OutboxMessage, OutboxStatus
+
+
+class Kind:
+    BOOKED = "booked"
+    RESCHEDULED = "rescheduled"
+    CANCELLED = "cancelled"
+    REMINDER = "reminder"
+
+
+PATIENT = "patient"
+PRACTITIONER = "practitioner"
+
+
+def notify_booked(appointment: Appointment, settings: ClinicSettings, now: datetime) -> None:
+    """Confirmation and invite to the patient, notice and invite to the practitioner."""
+    _to_both(appointment, Kind.BOOKED, now)
+    _schedule_reminders(appointment, settings, now)
+
+
+def notify_rescheduled(
+    appointment: Appointment, settings: ClinicSettings, previous_start: datetime, now: datetime
+) -> None:
+    """The updated invite to both; reminders move with the consult."""
+    _to_both(appointment, Kind.RESCHEDULED, now, previous_start=previous_start.isoformat())
+    drop_reminders(appointment, "The consult was moved; new reminders replace this one.")
+    _schedule_reminders(appointment, settings, now)
+
+
+def notify_cancelled(appointment: Appointment, now: datetime) -> None:
+    """The cancellation (METHOD:CANCEL) to both; pending reminders are dropped."""
+    _to_both(appointment, Kind.CANCELLED, now, reason=appointment.cancel_reason)
+    drop_reminders(appointment, "The consult was cancelled.")
+
+
+def drop_reminders(appointment: Appointment, why: str) -> None:
+    db.session.execute(
+        sa.update(OutboxMessage)
+        .where(
+            OutboxMessage.appointment_id == appointment.id,
+            OutboxMessage.kind == Kind.REMINDER,
+            OutboxMessage.status == OutboxStatus.PENDING.value,
+        )
+        .values(status=OutboxStatus.DROPPED.value, last_error=why)
+    )
+
+
+def _snapshot(appointment: Appointment, now: datetime, **extra: object) -> dict:
+    """The facts of this version of the consult, as the message will describe them."""
+    return {
+        "sequence": appointment.sequence,
+        "stamp": now.isoformat(),
+        "starts_at": appointment.starts_at.isoformat(),
+        "ends_at": appointment.ends_at.isoformat(),
+        **extra,
+    }
+
+
+def _to_both(appointment: Appointment, kind: str, now: datetime, **extra: object) -> None:
+    payload = _snapshot(appointment, now, **extra)
+    patient, practitioner = appointment.patient, appointment.practitioner
+    if patient is not None:
+        _add(appointment, kind, PATIENT, patient.email, patient.name, payload, now)
+    _add(appointment, kind, PRACTITIONER, practitioner.email, practitioner.name, payload, now)
+
+
+def _schedule_reminders(appointment: Appointment, settings: ClinicSettings, now: datetime) -> None:
+    """A reminder at each configured offset that is still ahead (none for a too-close consult)."""
+    patient = appointment.patient
+    if patient is None:
+        return
+    for minutes in settings.reminder_offsets:
+        due = appointment.starts_at - timedelta(minutes=minutes)
+        if due <= now:
+            continue
+        payload = _snapshot(appointment, now, minutes_before=minutes)
+        _add(appointment, Kind.REMINDER, PATIENT, patient.email, patient.name, payload, now, due)
+
+
+def _add(
+    appointment: Appointment,
+    kind: str,
+    audience: str,
+    recipient: str,
+    name: str,
+    payload: dict,
+    now: datetime,
+    due: datetime | None = None,
+) -> None:
+    domain = appointment.calendar_uid.rpartition("@")[2] or "clinic.invalid"
+    db.session.add(
+        OutboxMessage(
+            appointment=appointment,
+            kind=kind,
+            audience=audience,
+            recipient=recipient,
+            recipient_name=name[:120],
+            payload=payload,
+            message_id=make_msgid(idstring=kind, domain=domain),
+            status=OutboxStatus.PENDING.value,
+            attempts=0,
+            next_attempt_at=due or now,
+            created_at=now,
+        )
+    )
