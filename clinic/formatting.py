@@ -72,6 +72,14 @@ def when_label(moment: datetime, zone: ZoneInfo) -> str:
     return f"{day_label(local)} {local.year}, {time_label(local, zone)} {zone_label(zone, local)}"
 
 
+def duration_label(minutes: int) -> str:
+    """'24 hours', '1 hour', '90 minutes'."""
+    if minutes % 60:
+        return "1 minute" if minutes == 1 else f"{minutes} minutes"
+    hours = minutes // 60
+    return "1 hour" if hours == 1 else f"{hours} hours"
+
+
 def init_app(app: Flask) -> None:
     app.jinja_env.filters.update(
         day_label=day_label,
@@ -79,4 +87,5 @@ def init_app(app: Flask) -> None:
         zone_label=zone_label,
         when_label=when_label,
         short_when=short_when,
+        duration_label=duration_label,
     )

@@ -1,7 +1,7 @@
-"""Booking: the slot picker, the details form, the confirmation and its calendar file."""
+"""Booking: the slot picker, details form, confirmation, calendar file and manage link."""
 
 from flask import Blueprint
 
 bp = Blueprint("booking", __name__)
 
-from clinic.booking import routes  # noqa: E402,F401
+from clinic.booking import manage, routes  # noqa: E402,F401

@@ -14,6 +14,7 @@ from wtforms import (
     SelectField,
     StringField,
     TelField,
+    TextAreaField,
 )
 from wtforms.validators import DataRequired, Email, Length, Optional, Regexp, ValidationError
 
@@ -117,6 +118,24 @@ class HoldForm(FlaskForm):
     practitioner = PractitionerField()
     tz = ZoneField(validators=[DataRequired()])
     start = InstantField("Time", validators=[DataRequired("Please choose a time.")])
+
+
+class RescheduleForm(FlaskForm):
+    """A click on a new time for a booked consult (the practitioner stays the same)."""
+
+    tz = ZoneField(validators=[DataRequired()])
+    start = InstantField("New time", validators=[DataRequired("Please choose a time.")])
+
+
+class CancelForm(FlaskForm):
+    reason = TextAreaField(
+        "Reason (optional)",
+        filters=[_strip],
+        validators=[
+            Optional(),
+            Length(max=500, message="Please keep the reason under 500 characters."),
+        ],
+    )
 
 
 class PatientDetailsForm(FlaskForm):

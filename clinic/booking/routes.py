@@ -11,15 +11,15 @@ from clinic.booking.forms import (
     SlotQueryForm,
     set_practitioner_choices,
 )
-from clinic.formatting import parse_zone
 from clinic.extensions import limiter
+from clinic.formatting import parse_zone
 from clinic.notify.compose import clinic_mailbox
 from clinic.notify.events import Version, consult_event
 from clinic.notify.ics import Person, consult_calendar
 from clinic.scheduling import group_by_day, local_day_window
 
 
-def _now() -> datetime:
+def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
@@ -36,42 +36,49 @@ def _no_referrer(response: Response) -> Response:
     return response
 
 
-def _render_picker(query: SlotQueryForm, *, status=200, taken=None, message=None):
-    """The slot picker for a (validated or not) query, falling back to sensible defaults."""
+def picker_context(query: SlotQueryForm, practitioners, fixed_practitioner=None) -> dict:
+    """Free times by day for a (validated or not) query, falling back to sensible defaults.
+
+    ``fixed_practitioner`` limits the times to one person (rescheduling keeps the practitioner).
+    """
     settings = clinic_settings()
-    practitioners = active_practitioners()
     set_practitioner_choices(query.practitioner, practitioners)
     query.validate()
     zone = (None if query.tz.errors else query.tz.zone) or parse_zone(settings.timezone)
     query.tz.data = zone.key
-    practitioner_id = None if query.practitioner.errors else query.practitioner.practitioner_id
-    now = _now()
+    if fixed_practitioner is not None:
+        practitioners, practitioner_id = [fixed_practitioner], fixed_practitioner.id
+    else:
+        practitioner_id = None if query.practitioner.errors else query.practitioner.practitioner_id
+    now = utc_now()
     today = now.astimezone(zone).date()
+    last_day = today + timedelta(days=settings.horizon_days)
     per_page = current_app.config["BOOKING_DAYS_PER_PAGE"]
     first_day = query.day.data if query.day.data and not query.day.errors else today
-    first_day = max(today, min(first_day, today + timedelta(days=settings.horizon_days)))
+    first_day = max(today, min(first_day, last_day))
     days = [first_day + timedelta(days=i) for i in range(per_page)]
     window = local_day_window(first_day, per_page, zone)
     times = open_times(practitioners, practitioner_id, window, now)
-    chosen = next((p for p in practitioners if p.id == practitioner_id), None)
-    form = HoldForm(practitioner=query.practitioner.data, tz=zone.key)
+    earlier = first_day - timedelta(days=per_page)
+    later = first_day + timedelta(days=per_page)
+    return dict(
+        settings=settings,
+        query=query,
+        zone=zone,
+        chosen=next((p for p in practitioners if p.id == practitioner_id), None),
+        days=group_by_day(times, zone, days),
+        earlier=max(earlier, today) if first_day > today else None,
+        later=later if later <= last_day else None,
+    )
+
+
+def _render_picker(query: SlotQueryForm, *, status=200, taken=None, message=None):
+    practitioners = active_practitioners()
+    context = picker_context(query, practitioners)
+    form = HoldForm(practitioner=query.practitioner.data, tz=context["zone"].key)
     set_practitioner_choices(form.practitioner, practitioners)
     return (
-        render_template(
-            "booking/slots.html",
-            settings=settings,
-            query=query,
-            form=form,
-            zone=zone,
-            chosen=chosen,
-            days=group_by_day(times, zone, days),
-            earlier=first_day - timedelta(days=per_page) if first_day > today else None,
-            later=first_day + timedelta(days=per_page)
-            if first_day + timedelta(days=per_page) <= today + timedelta(days=settings.horizon_days)
-            else None,
-            taken=taken,
-            message=message,
-        ),
+        render_template("booking/slots.html", form=form, taken=taken, message=message, **context),
         status,
     )
 
@@ -93,7 +100,11 @@ def hold():
         return _render_picker(query, status=422, message=" ".join(errors))
     try:
         appointment, token = services.hold_slot(
-            form.practitioner.practitioner_id, form.start.data, form.tz.zone, _now(), _uid_domain()
+            form.practitioner.practitioner_id,
+            form.start.data,
+            form.tz.zone,
+            utc_now(),
+            _uid_domain(),
         )
     except services.SlotTaken as taken:
         return _render_picker(query, status=409, taken=taken.alternatives)
@@ -106,9 +117,9 @@ def link_limit() -> str:
     return current_app.config["LINK_RATE_LIMIT"]
 
 
-def _appointment_or_404(token: str):
+def appointment_or_404(token: str):
     try:
-        return services.find_by_token(token, _now())
+        return services.find_by_token(token, utc_now())
     except services.LinkExpired as expired:
         abort(410, description=str(expired))
     except services.HoldNotFound:
@@ -119,7 +130,7 @@ def _appointment_or_404(token: str):
 @limiter.limit(link_limit)
 def details(token: str):
     """The patient's details and consents for a held time."""
-    appointment = _appointment_or_404(token)
+    appointment = appointment_or_404(token)
     if appointment.status == "confirmed":
         return redirect(url_for("booking.done", token=token), code=303)
     form = PatientDetailsForm()
@@ -130,7 +141,7 @@ def details(token: str):
             form.name.data, form.email.data, form.phone.data or "", form.marketing_opt_in.data
         )
         try:
-            services.confirm_hold(token, patient, _now())
+            services.confirm_hold(token, patient, utc_now())
         except services.SlotTaken as taken:
             query = SlotQueryForm(formdata=None, tz=appointment.patient_timezone)
             return _render_picker(query, status=409, taken=taken.alternatives)
@@ -144,7 +155,7 @@ def details(token: str):
         appointment=appointment,
         zone=parse_zone(appointment.patient_timezone),
         settings=clinic_settings(),
-        held=appointment.is_active(_now()),
+        held=appointment.is_active(utc_now()),
     ), status
 
 
@@ -152,7 +163,7 @@ def details(token: str):
 @limiter.limit(link_limit)
 def done(token: str):
     """The confirmation: reference, time in both zones, video link, calendar file."""
-    appointment = _appointment_or_404(token)
+    appointment = appointment_or_404(token)
     if appointment.status != "confirmed":
         return redirect(url_for("booking.details", token=token), code=303)
     settings = clinic_settings()
@@ -170,7 +181,7 @@ def done(token: str):
 @limiter.limit(link_limit)
 def calendar_file(token: str):
     """The confirmed consult as a calendar file to open or import."""
-    appointment = _appointment_or_404(token)
+    appointment = appointment_or_404(token)
     if appointment.status != "confirmed":
         abort(404, description="This consult is not confirmed.")
     settings = clinic_settings()
@@ -180,7 +191,7 @@ def calendar_file(token: str):
         settings,
         organizer=Person(organizer.email, organizer.name),
         attendee=Person(patient.email, patient.name),
-        version=Version.current(appointment, _now()),
+        version=Version.current(appointment, utc_now()),
     )
     return Response(
         consult_calendar(event, "PUBLISH"),

@@ -78,7 +78,7 @@ def hold_slot(
     appointment, token = _claim(practitioner_id, start, patient_zone, now, uid_domain)
     hold = timedelta(minutes=clinic_settings().hold_minutes)
     appointment.hold_expires_at = now + hold
-    _commit_or_taken(practitioner_id, start, now)
+    commit_or_taken(practitioner_id, start, now)
     return appointment, token
 
 
@@ -96,7 +96,7 @@ def book(
     appointment, token = _claim(practitioner_id, start, patient_zone, now, uid_domain)
     appointment.source = source
     _confirm(appointment, details, now)
-    _commit_or_taken(practitioner_id, start, now)
+    commit_or_taken(practitioner_id, start, now)
     return appointment, token
 
 
@@ -109,7 +109,7 @@ def confirm_hold(token: str, details: PatientDetails, now: datetime) -> Appointm
     begin_write()
     appointment = find_by_token(token, now)
     lock_rows(Practitioner, [appointment.practitioner_id])
-    _expire_lapsed_holds([appointment.practitioner_id], now)
+    expire_lapsed_holds([appointment.practitioner_id], now)
     db.session.refresh(appointment)
     if appointment.status == Status.CONFIRMED:
         db.session.rollback()
@@ -121,14 +121,14 @@ def confirm_hold(token: str, details: PatientDetails, now: datetime) -> Appointm
         settings, kind = clinic_settings(), consult_type()
         rules = rules_for(settings, kind)
         avails = availabilities(
-            [appointment.practitioner], _around(appointment.starts_at), now, appointment.id
+            [appointment.practitioner], around(appointment.starts_at), now, appointment.id
         )
         if slot_at(avails[0], rules, appointment.starts_at, now) is None:
-            alternatives = _alternatives(None, appointment.starts_at, now, rules)
+            alternatives = nearby_times(None, appointment.starts_at, now, rules)
             db.session.commit()
             raise SlotTaken(alternatives)
     _confirm(appointment, details, now)
-    _commit_or_taken(appointment.practitioner_id, appointment.starts_at, now)
+    commit_or_taken(appointment.practitioner_id, appointment.starts_at, now)
     return appointment
 
 
@@ -146,7 +146,7 @@ def find_by_token(token: str, now: datetime) -> Appointment:
     return found
 
 
-def _around(start: datetime) -> Interval:
+def around(start: datetime) -> Interval:
     """The stretch of time loaded to check ``start`` and to offer times near it."""
     return Interval(start - timedelta(days=3), start + timedelta(days=3))
 
@@ -161,18 +161,18 @@ def _claim(
     """Inside the write transaction: choose who is free at ``start`` and add a held row."""
     settings, kind = clinic_settings(), consult_type()
     rules = rules_for(settings, kind)
-    _check_bookable_window(start, now, rules)
+    check_bookable_window(start, now, rules)
     practitioners = active_practitioners(practitioner_id)
     if not practitioners:
         db.session.rollback()
         raise NotBookable("That practitioner is not taking bookings.")
     lock_rows(Practitioner, [p.id for p in practitioners])
-    _expire_lapsed_holds([p.id for p in practitioners], now)
-    avails = availabilities(practitioners, _around(start), now)
+    expire_lapsed_holds([p.id for p in practitioners], now)
+    avails = availabilities(practitioners, around(start), now)
     free = [av for av in avails if slot_at(av, rules, start, now) is not None]
     if not free:
-        reason = _why_not(avails, rules, start, now)
-        alternatives = _alternatives(practitioner_id, start, now, rules, avails)
+        reason = why_not(avails, rules, start, now)
+        alternatives = nearby_times(practitioner_id, start, now, rules, avails)
         db.session.rollback()
         if reason is None:
             raise SlotTaken(alternatives)
@@ -198,7 +198,7 @@ def _claim(
     return appointment, token
 
 
-def _commit_or_taken(practitioner_id: int | None, start: datetime, now: datetime) -> None:
+def commit_or_taken(practitioner_id: int | None, start: datetime, now: datetime) -> None:
     try:
         db.session.commit()
     except IntegrityError:
@@ -206,7 +206,7 @@ def _commit_or_taken(practitioner_id: int | None, start: datetime, now: datetime
         db.session.rollback()
         settings, kind = clinic_settings(), consult_type()
         raise SlotTaken(
-            _alternatives(practitioner_id, start, now, rules_for(settings, kind))
+            nearby_times(practitioner_id, start, now, rules_for(settings, kind))
         ) from None
 
 
@@ -228,7 +228,7 @@ def _confirm(appointment: Appointment, details: PatientDetails, now: datetime) -
     notify_booked(appointment, clinic_settings(), now)
 
 
-def _expire_lapsed_holds(practitioner_ids: list[int], now: datetime) -> None:
+def expire_lapsed_holds(practitioner_ids: list[int], now: datetime) -> None:
     """Release holds whose time ran out, so the exclusion constraint no longer counts them."""
     db.session.execute(
         sa.update(Appointment)
@@ -246,7 +246,7 @@ def _consults_that_day(av: Availability, start: datetime) -> int:
     return sum(1 for b in av.busy if b.start.astimezone(av.zone).date() == day)
 
 
-def _check_bookable_window(start: datetime, now: datetime, rules: Rules) -> None:
+def check_bookable_window(start: datetime, now: datetime, rules: Rules) -> None:
     """Refuse times in the past, inside the minimum notice or beyond the horizon."""
     problem = None
     if start <= now:
@@ -260,9 +260,7 @@ def _check_bookable_window(start: datetime, now: datetime, rules: Rules) -> None
         raise NotBookable(problem)
 
 
-def _why_not(
-    avails: list[Availability], rules: Rules, start: datetime, now: datetime
-) -> str | None:
+def why_not(avails: list[Availability], rules: Rules, start: datetime, now: datetime) -> str | None:
     """Why nobody can take ``start`` (inside the bookable window): None when it is taken."""
     for av in avails:
         unbooked = Availability(av.practitioner_id, av.zone, av.weekly, av.time_off, ())
@@ -272,7 +270,7 @@ def _why_not(
     return "That is not one of the times we offer; please choose a time from the list."
 
 
-def _alternatives(
+def nearby_times(
     practitioner_id: int | None,
     start: datetime,
     now: datetime,

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 from flask import current_app, render_template
 
 from clinic.booking.availability import clinic_settings
-from clinic.formatting import short_when, when_label
+from clinic.formatting import duration_label, short_when, when_label
 from clinic.links import manage_url
 from clinic.models import Appointment, ClinicSettings, OutboxMessage
 from clinic.notify.events import Version, consult_event
@@ -74,7 +74,7 @@ def compose(message: OutboxMessage, link: str | None = None) -> Composed:
         ),
         video_link=practitioner.meeting_url(appointment.reference),
         manage_link=(link or manage_url(appointment.link_salt)) if to_patient else None,
-        cutoff_hours=_hours(settings.change_cutoff_minutes),
+        cutoff_hours=duration_label(settings.change_cutoff_minutes),
         minutes_before=message.payload.get("minutes_before"),
         reason=message.payload.get("reason", ""),
     )
@@ -131,10 +131,3 @@ def _times(
     if other.key != own.key:
         times.append((other_label, when_label(start, other)))
     return times
-
-
-def _hours(minutes: int) -> str:
-    if minutes % 60:
-        return f"{minutes} minutes"
-    hours = minutes // 60
-    return "1 hour" if hours == 1 else f"{hours} hours"

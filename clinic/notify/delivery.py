@@ -12,6 +12,7 @@ to one person about one consult go out in the order they were written.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import smtplib
@@ -319,13 +320,11 @@ class _Connection(flask_mail.Connection):
         return host
 
     def __exit__(self, exc_type, exc_value, tb) -> None:
-        try:
+        # The messages are already recorded; a failed QUIT changes nothing.
+        with contextlib.suppress(OSError):
             super().__exit__(exc_type, exc_value, tb)
-        except (smtplib.SMTPException, OSError):
-            pass  # the messages are already recorded; a failed QUIT changes nothing
 
 
 class Mailer:
     def connect(self) -> _Connection:
         return _Connection(current_app.extensions["mail"])
-

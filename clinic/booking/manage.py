@@ -1,0 +1,108 @@
+"""The manage link from every email: see the consult, reschedule it, or cancel it."""
+
+from __future__ import annotations
+
+from flask import flash, redirect, render_template, request, url_for
+from werkzeug.datastructures import MultiDict
+
+from clinic.booking import bp, changes
+from clinic.booking.availability import clinic_settings
+from clinic.booking.forms import CancelForm, RescheduleForm, SlotQueryForm
+from clinic.booking.routes import appointment_or_404, link_limit, picker_context, utc_now
+from clinic.extensions import limiter
+from clinic.formatting import parse_zone, when_label
+from clinic.models import Status
+
+
+@bp.get("/manage/<token>")
+@limiter.limit(link_limit)
+def manage(token: str):
+    """The consult, with what the patient may still do about it."""
+    appointment = appointment_or_404(token)
+    if appointment.status in (Status.HELD, Status.EXPIRED):
+        return redirect(url_for("booking.details", token=token), code=303)
+    return _render_manage(token, appointment, CancelForm())
+
+
+@bp.get("/manage/<token>/reschedule")
+@limiter.limit(link_limit)
+def reschedule_times(token: str):
+    """Free times with the same practitioner, in the patient's zone unless they chose another."""
+    appointment = appointment_or_404(token)
+    if not changes.can_change(appointment, clinic_settings(), utc_now()):
+        return redirect(url_for("booking.manage", token=token), code=303)
+    args = MultiDict(request.args)
+    args.setdefault("tz", appointment.patient_timezone)
+    return _render_picker(token, appointment, SlotQueryForm(formdata=args))
+
+
+@bp.post("/manage/<token>/reschedule")
+@limiter.limit(link_limit)
+def reschedule(token: str):
+    appointment = appointment_or_404(token)
+    form = RescheduleForm()
+    query = SlotQueryForm(formdata=MultiDict({"tz": request.form.get("tz", "")}))
+    if not form.validate():
+        message = " ".join(e for field in form for e in field.errors)
+        return _render_picker(token, appointment, query, status=422, message=message)
+    try:
+        moved = changes.reschedule(token, form.start.data, utc_now())
+    except changes.SlotTaken as taken:
+        return _render_picker(token, appointment, query, status=409, taken=taken.alternatives)
+    except changes.NotBookable as problem:
+        return _render_picker(token, appointment, query, status=422, message=str(problem))
+    except (changes.TooLate, changes.NotChangeable) as refused:
+        return _render_manage(token, appointment, CancelForm(formdata=None), str(refused), 409)
+    zone = parse_zone(moved.patient_timezone)
+    flash(
+        f"Your consult is now on {when_label(moved.starts_at, zone)}. "
+        "We have emailed you the updated invite."
+    )
+    return redirect(url_for("booking.manage", token=token), code=303)
+
+
+@bp.post("/manage/<token>/cancel")
+@limiter.limit(link_limit)
+def cancel(token: str):
+    appointment = appointment_or_404(token)
+    form = CancelForm()
+    if not form.validate():
+        return _render_manage(token, appointment, form, status=422)
+    try:
+        changes.cancel(token, form.reason.data or "", utc_now())
+    except (changes.TooLate, changes.NotChangeable) as refused:
+        return _render_manage(token, appointment, form, str(refused), 409)
+    flash("Your consult is cancelled. We have emailed you a cancellation for your calendar.")
+    return redirect(url_for("booking.manage", token=token), code=303)
+
+
+def _render_manage(token, appointment, cancel_form, message=None, status=200):
+    settings = clinic_settings()
+    now = utc_now()
+    return render_template(
+        "booking/manage.html",
+        token=token,
+        appointment=appointment,
+        settings=settings,
+        zone=parse_zone(appointment.patient_timezone),
+        clinic_zone=parse_zone(settings.timezone),
+        can_change=changes.can_change(appointment, settings, now),
+        deadline=changes.change_deadline(appointment, settings),
+        is_past=appointment.ends_at <= now,
+        cancel_form=cancel_form,
+        message=message,
+    ), status
+
+
+def _render_picker(token, appointment, query, *, status=200, taken=None, message=None):
+    context = picker_context(query, [appointment.practitioner], appointment.practitioner)
+    form = RescheduleForm(tz=context["zone"].key)
+    return render_template(
+        "booking/reschedule.html",
+        token=token,
+        appointment=appointment,
+        form=form,
+        taken=taken,
+        message=message,
+        **context,
+    ), status

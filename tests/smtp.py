@@ -1,0 +1,77 @@
+"""A real SMTP server on loopback (aiosmtpd) that keeps what it receives, for the tests.
+
+It can be stopped and started again on the same port (an outage), made to refuse mail
+with a temporary error, or made to stall past the client's timeout.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email
+import email.policy
+import socket
+import threading
+from dataclasses import dataclass
+from email.message import EmailMessage
+
+from aiosmtpd.controller import Controller
+
+
+@dataclass(frozen=True)
+class Received:
+    mail_from: str
+    rcpt_tos: tuple[str, ...]
+    data: bytes
+
+    @property
+    def message(self) -> EmailMessage:
+        return email.message_from_bytes(self.data, policy=email.policy.default)
+
+
+class _Handler:
+    def __init__(self, sink: SmtpSink):
+        self.sink = sink
+
+    async def handle_DATA(self, server, session, envelope):
+        if self.sink.refuse:
+            return "451 4.3.0 Mail server temporarily rejecting messages"
+        if self.sink.stall_seconds:
+            await asyncio.sleep(self.sink.stall_seconds)
+        with self.sink.lock:
+            self.sink.received.append(
+                Received(envelope.mail_from, tuple(envelope.rcpt_tos), envelope.content)
+            )
+        return "250 Message accepted for delivery"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class SmtpSink:
+    def __init__(self, port: int | None = None):
+        self.port = port or free_port()
+        self.received: list[Received] = []
+        self.lock = threading.Lock()
+        self.refuse = False
+        self.stall_seconds = 0.0
+        self._controller: Controller | None = None
+
+    def start(self) -> SmtpSink:
+        self._controller = Controller(_Handler(self), hostname="127.0.0.1", port=self.port)
+        self._controller.start()
+        return self
+
+    def stop(self) -> None:
+        if self._controller is not None:
+            self._controller.stop()
+            self._controller = None
+
+    def messages_to(self, address: str) -> list[EmailMessage]:
+        return [r.message for r in self.received if address in r.rcpt_tos]
+
+    def config(self) -> dict:
+        """App settings that send through this server."""
+        return {"MAIL_SERVER": "127.0.0.1", "MAIL_PORT": self.port, "MAIL_TIMEOUT": 5}
