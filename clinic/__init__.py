@@ -20,8 +20,9 @@ def create_app(config_object=None) -> Flask:
     register_blueprints(app)
     register_templating(app)
 
-    from clinic import cli, errors
+    from clinic import cli, errors, logsafety
 
+    logsafety.install(app.logger)
     errors.init_app(app)
     cli.init_app(app)
     return app
@@ -51,6 +52,10 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(booking_bp)
     app.register_blueprint(api_bp, url_prefix="/api/v1")
     csrf.exempt(api_bp)  # JSON API: no cookies, no session, nothing for CSRF to ride on
+    if app.config.get("DEV_OUTBOX_PAGE"):
+        from clinic.devtools import bp as devtools_bp
+
+        app.register_blueprint(devtools_bp)
 
 
 def register_templating(app: Flask) -> None:

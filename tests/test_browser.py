@@ -16,9 +16,10 @@ import re
 import shutil
 import threading
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
+import icalendar
 import pytest
 import sqlalchemy as sa
 from flask import Flask
@@ -27,8 +28,10 @@ from werkzeug.serving import BaseWSGIServer, make_server
 from clinic.extensions import db
 from clinic.formatting import day_label, time_label, when_label
 from clinic.models import Appointment, Patient
+from clinic.notify.delivery import deliver_due
 from tests import factories
 from tests.conftest import make_app, unavailable
+from tests.smtp import SmtpSink
 
 try:
     from playwright.sync_api import Page, expect, sync_playwright
@@ -250,3 +253,102 @@ def test_slot_picker_has_no_unlabelled_controls(browser, live_server):
         context.close()
     assert unlabelled == [], unlabelled
     assert duplicate_ids == [], duplicate_ids
+
+
+@pytest.fixture
+def mailing_live_server(sqlite_template, tmp_path):
+    """The live server, sending its email through a real SMTP server on loopback."""
+    sink = SmtpSink().start()
+    path = tmp_path / "clinic.db"
+    shutil.copy(sqlite_template, path)
+    app = make_app(f"sqlite:///{path}", **sink.config())
+    with app.app_context():
+        # Bookable from a day ahead, so the first free time is outside the 12-hour change window.
+        factories.clinic(
+            timezone=CLINIC_ZONE, contact_phone="+1 555 0100", min_notice_minutes=24 * 60
+        )
+        factories.practitioner(hours=factories.ALL_DAY, name="Dr Ada Lane")
+        db.session.remove()
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    live = LiveServer(app, server)
+    app.config["CLINIC_BASE_URL"] = live.url
+    live.start()
+    yield live, sink
+    live.stop()
+    sink.stop()
+
+
+def deliver(app: Flask) -> None:
+    with app.app_context():
+        deliver_due(datetime.now(UTC))
+        db.session.remove()
+
+
+def latest_to(sink: SmtpSink, address: str) -> tuple[str, icalendar.Calendar]:
+    """The newest message to ``address``: its text part and its calendar."""
+    message = sink.messages_to(address)[-1]
+    text = message.get_body(("plain",)).get_content()
+    calendar = next(p for p in message.walk() if p.get_content_type() == "text/calendar")
+    return text, icalendar.Calendar.from_ical(calendar.get_payload(decode=True))
+
+
+def test_the_manage_link_from_the_email_reschedules_and_then_cancels(browser, mailing_live_server):
+    live, sink = mailing_live_server
+    email = "jo.patient@example.com"
+    context = browser.new_context(java_script_enabled=False, timezone_id=BROWSER_ZONE)
+    context.set_default_timeout(TIMEOUT_MS)
+    try:
+        page = context.new_page()
+        trouble = watch_for_trouble(page)
+        shown = book_first_free_time(page, live.url, CLINIC_ZONE, email)
+        deliver(live.app)
+        text, calendar = latest_to(sink, email)
+        [link] = re.findall(r"https?://\S+/manage/[A-Za-z0-9_-]+", text)
+        assert link.startswith(live.url)
+        [first] = calendar.walk("VEVENT")
+
+        # The link opens the consult, and offers times with the same practitioner.
+        page.goto(link)
+        expect(page.get_by_role("heading", level=1)).to_have_text("Your upcoming consult")
+        zone = ZoneInfo(CLINIC_ZONE)
+        expect(page.locator("dl.summary")).to_contain_text(when_label(shown["start"], zone))
+        page.get_by_role("link", name="Choose a new time").click()
+        expect(page.get_by_role("heading", level=1)).to_have_text(
+            "Choose a new time with Dr Ada Lane"
+        )
+        slot = page.locator("form.slot-picker").get_by_role("button", name=SLOT_NAME).nth(2)
+        new_start = datetime.fromisoformat(slot.get_attribute("value"))
+        assert new_start != shown["start"]
+        slot.click()
+        expect(page.get_by_role("status")).to_contain_text(
+            f"Your consult is now on {when_label(new_start, zone)}"
+        )
+        deliver(live.app)
+        _, moved = latest_to(sink, email)
+        [second] = moved.walk("VEVENT")
+        assert str(moved["METHOD"]) == "REQUEST"
+        assert str(second["UID"]) == str(first["UID"])
+        assert int(second["SEQUENCE"]) == int(first["SEQUENCE"]) + 1
+        assert second.decoded("DTSTART") == new_start
+
+        # Then cancel from the same link, with a reason.
+        page.goto(link)
+        page.get_by_label("Reason (optional)").fill("Feeling better, thank you")
+        page.get_by_role("button", name="Cancel my consult").click()
+        expect(page.get_by_role("heading", level=1)).to_have_text("Your consult is cancelled")
+        expect(page.get_by_role("link", name="Book a new consult")).to_be_visible()
+        deliver(live.app)
+        _, cancelled = latest_to(sink, email)
+        [third] = cancelled.walk("VEVENT")
+        assert str(cancelled["METHOD"]) == "CANCEL"
+        assert str(third["UID"]) == str(first["UID"])
+        assert int(third["SEQUENCE"]) == int(second["SEQUENCE"]) + 1
+        assert not trouble, trouble
+    finally:
+        context.close()
+    with live.app.app_context():
+        appointment = db.session.scalars(sa.select(Appointment)).one()
+        assert appointment.status == "cancelled"
+        assert appointment.starts_at == new_start
+        assert appointment.cancel_reason == "Feeling better, thank you"
+        db.session.remove()

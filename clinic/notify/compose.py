@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app, render_template
 
-from clinic.booking.availability import clinic_settings
+from clinic.extensions import db
 from clinic.formatting import duration_label, short_when, when_label
 from clinic.links import manage_url
 from clinic.models import Appointment, ClinicSettings, OutboxMessage
@@ -34,6 +34,10 @@ class Composed:
     text: str
     html: str
     invite: Invite | None
+
+
+def clinic_settings() -> ClinicSettings:
+    return db.session.get(ClinicSettings, 1)
 
 
 def clinic_mailbox(settings: ClinicSettings) -> Mailbox:
