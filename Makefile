@@ -1,4 +1,5 @@
 # make run   - virtualenv, install, migrate, demo data when empty, serve on http://127.0.0.1:5000
+#              (with the email worker beside it)
 # make test  - the whole suite (SQLite and PostgreSQL, browser and concurrency tests included)
 
 PYTHON ?= python3
@@ -14,9 +15,11 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
 	touch $@
 
+# The outbox worker runs beside the site; with no MAIL_SERVER it prints each email to the log.
 run: $(VENV)/.installed
 	$(BIN)/flask db upgrade
 	$(BIN)/flask demo seed
+	$(BIN)/flask worker --interval 5 & worker=$$!; trap 'kill $$worker' EXIT INT TERM; \
 	$(BIN)/flask run --host 127.0.0.1 --port 5000
 
 test: $(VENV)/.installed
