@@ -8,7 +8,7 @@ import threading
 from datetime import UTC, datetime
 
 import click
-from flask import Flask
+from flask import Flask, current_app
 from flask.cli import AppGroup
 
 from clinic.demo import seed_demo
@@ -22,9 +22,8 @@ def _now() -> datetime:
 
 
 def _log_to_stderr() -> None:
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    """Show the outbox's and worker's INFO lines through the app's log handler."""
+    current_app.logger.setLevel(logging.INFO)
 
 
 @demo.command("seed")

@@ -9,7 +9,7 @@ import pytest
 import sqlalchemy as sa
 
 from clinic.extensions import db
-from clinic.models import Appointment
+from clinic.models import Appointment, OutboxMessage
 from tests import factories
 
 
@@ -81,13 +81,23 @@ def test_book_through_the_api(client, doctor):
     assert appointment.reference == data["reference"]
     assert appointment.source == "api"
     assert client.get(data["calendar_url"].split("127.0.0.1:5000")[-1]).status_code == 200
+    manage = client.get(data["manage_url"].split("127.0.0.1:5000")[-1])
+    assert manage.status_code == 200 and appointment.reference in manage.text
+    # The booking and its emails were saved together: the confirmation, the practitioner's
+    # notice and the patient's two reminders.
+    kinds = sorted(db.session.scalars(sa.select(OutboxMessage.kind)))
+    assert kinds == ["booked", "booked", "reminder", "reminder"]
 
 
 def test_a_taken_time_is_409_with_nearby_free_times(client, doctor):
     start = factories.next_grid_time(days_ahead=3, hour=9)
     assert client.post("/api/v1/bookings", json=body(start)).status_code == 201
+    emails_before = db.session.scalar(sa.select(sa.func.count()).select_from(OutboxMessage))
     response = client.post("/api/v1/bookings", json=body(start, email="other@example.com"))
     assert response.status_code == 409
+    # The refused booking wrote no email either.
+    emails_after = db.session.scalar(sa.select(sa.func.count()).select_from(OutboxMessage))
+    assert emails_after == emails_before
     assert response.mimetype == "application/problem+json"
     problem = response.get_json()
     assert problem["status"] == 409 and problem["title"] == "That time was just taken"

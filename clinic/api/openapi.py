@@ -72,6 +72,11 @@ _BOOKING = {
         "meeting_link": {"type": "string"},
         "booking_url": {"type": "string", "format": "uri"},
         "calendar_url": {"type": "string", "format": "uri"},
+        "manage_url": {
+            "type": "string",
+            "format": "uri",
+            "description": "Where the patient can reschedule or cancel (also in every email).",
+        },
     },
 }
 

@@ -106,6 +106,7 @@ def create_booking():
         "meeting_link": appointment.practitioner.meeting_url(appointment.reference),
         "booking_url": base + url_for("booking.done", token=token),
         "calendar_url": base + url_for("booking.calendar_file", token=token),
+        "manage_url": base + url_for("booking.manage", token=token),
     }
     return body, 201, {"Location": body["booking_url"]}
 
