@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Flask, render_template, request
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.exceptions import HTTPException, InternalServerError, TooManyRequests
 
 from clinic.api.problems import problem
 from clinic.booking.availability import NotSetUp
@@ -44,6 +44,16 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(NotSetUp)
     def not_set_up(error: NotSetUp):
         return _respond(503, f"{error} Please try again later.")
+
+    @app.errorhandler(TooManyRequests)
+    def too_many(error: TooManyRequests):
+        # Flask-Limiter's description is the limit itself ("60 per 1 minute"): say what to do.
+        # It adds Retry-After to the response itself.
+        return _respond(
+            429,
+            "You have made a lot of requests in a short time. "
+            "Please wait a minute, then try again.",
+        )
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):

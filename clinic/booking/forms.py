@@ -16,7 +16,15 @@ from wtforms import (
     TelField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, Email, Length, Optional, Regexp, ValidationError
+from wtforms.validators import (
+    DataRequired,
+    Email,
+    InputRequired,
+    Length,
+    Optional,
+    Regexp,
+    ValidationError,
+)
 
 from clinic.formatting import parse_zone, zone_names
 
@@ -32,7 +40,11 @@ def printable(form, field) -> None:
 
 
 class InstantField(StringField):
-    """An ISO 8601 date and time that must say its offset, e.g. 2026-12-03T14:00:00Z."""
+    """An ISO 8601 date and time that must say its offset, e.g. 2026-12-03T14:00:00Z.
+
+    Pair it with ``InputRequired``: ``DataRequired`` would replace the parsing message
+    ("Include the time zone offset...") with its own "required" one.
+    """
 
     def process_formdata(self, valuelist):
         self.raw = valuelist[0] if valuelist else ""
@@ -117,14 +129,14 @@ class HoldForm(FlaskForm):
 
     practitioner = PractitionerField()
     tz = ZoneField(validators=[DataRequired()])
-    start = InstantField("Time", validators=[DataRequired("Please choose a time.")])
+    start = InstantField("Time", validators=[InputRequired("Please choose a time.")])
 
 
 class RescheduleForm(FlaskForm):
     """A click on a new time for a booked consult (the practitioner stays the same)."""
 
     tz = ZoneField(validators=[DataRequired()])
-    start = InstantField("New time", validators=[DataRequired("Please choose a time.")])
+    start = InstantField("New time", validators=[InputRequired("Please choose a time.")])
 
 
 class CancelForm(FlaskForm):
@@ -192,5 +204,5 @@ class ApiBookingForm(PatientDetailsForm):
         csrf = False
 
     practitioner = PractitionerField()
-    start = InstantField("start", validators=[DataRequired("start is required.")])
+    start = InstantField("start", validators=[InputRequired("start is required.")])
     timezone = ZoneField("timezone", validators=[DataRequired("timezone is required.")])

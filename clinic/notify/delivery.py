@@ -201,6 +201,11 @@ def _unwanted(message: OutboxMessage, now: datetime) -> str:
         return "The consult is no longer booked."
     if appointment.starts_at <= now:
         return "The consult has already started."
+    lead = timedelta(minutes=int(message.payload.get("minutes_before", 0)))
+    if now > appointment.starts_at - lead / 2:
+        # E.g. a worker back after an outage: a 24-hour reminder 3 hours before the start
+        # only doubles the 1-hour one that follows.
+        return "Too late to be useful: more than half its notice had passed."
     if appointment.starts_at != datetime.fromisoformat(message.payload["starts_at"]):
         return "The consult was moved."
     return ""
