@@ -43,7 +43,9 @@ class ClinicSettings(db.Model):
     buffer_minutes: Mapped[int] = mapped_column(default=10)
     slot_step_minutes: Mapped[int] = mapped_column(default=30)
     hold_minutes: Mapped[int] = mapped_column(default=10)
-    daily_cap: Mapped[int | None] = mapped_column(default=8)
+    # Consults per practitioner per local day; None means no cap. (No column default: the ORM
+    # would put the default in place of an explicit None.)
+    daily_cap: Mapped[int | None] = mapped_column()
     # Patients may reschedule or cancel online until this long before the start.
     change_cutoff_minutes: Mapped[int] = mapped_column(default=720)
     # Reminders to the patient, in minutes before the start, comma-separated ("1440,60").
