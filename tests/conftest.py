@@ -11,6 +11,7 @@ import os
 import re
 import shutil
 import uuid
+from contextlib import contextmanager
 
 import pytest
 import sqlalchemy as sa
@@ -135,15 +136,22 @@ def database_url(backend, request, tmp_path):
     return request.getfixturevalue("postgres_template")
 
 
-@pytest.fixture
-def app(database_url, backend):
-    app = make_app(database_url)
+@contextmanager
+def running_app(database_url: str, backend: str, **extra):
+    """An app on the test's database with its context pushed; cleaned up afterwards."""
+    app = make_app(database_url, **extra)
     with app.app_context():
         yield app
         db.session.remove()
         if backend == "postgresql":
             _truncate_all()
         db.engine.dispose()
+
+
+@pytest.fixture
+def app(database_url, backend):
+    with running_app(database_url, backend) as app:
+        yield app
 
 
 @pytest.fixture

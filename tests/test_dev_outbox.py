@@ -14,18 +14,13 @@ from clinic.extensions import db
 from clinic.logsafety import RedactLinkTokens
 from clinic.models import OutboxMessage
 from tests import factories
-from tests.conftest import _truncate_all, make_app
+from tests.conftest import running_app
 
 
 @pytest.fixture
 def dev_app(database_url, backend):
-    app = make_app(database_url, DEV_OUTBOX_PAGE=True)
-    with app.app_context():
+    with running_app(database_url, backend, DEV_OUTBOX_PAGE=True) as app:
         yield app
-        db.session.remove()
-        if backend == "postgresql":
-            _truncate_all()
-        db.engine.dispose()
 
 
 def book(start=None):

@@ -33,7 +33,7 @@ from clinic.extensions import db
 from clinic.models import Appointment, OutboxMessage, Patient
 from clinic.notify.delivery import LINK_PLACEHOLDER, deliver_due
 from tests import factories
-from tests.conftest import _truncate_all, csrf_token, make_app
+from tests.conftest import csrf_token, running_app
 from tests.smtp import Received, SmtpSink
 
 PROJECT = Path(__file__).resolve().parents[1]
@@ -72,13 +72,8 @@ def mail_config() -> dict:
 @pytest.fixture
 def mail_app(database_url, backend, sink, mail_config):
     """conftest's ``app``, but sending through ``sink`` (plus any ``mail_config``)."""
-    app = make_app(database_url, **{**sink.config(), **mail_config})
-    with app.app_context():
+    with running_app(database_url, backend, **{**sink.config(), **mail_config}) as app:
         yield app
-        db.session.remove()
-        if backend == "postgresql":
-            _truncate_all()
-        db.engine.dispose()
 
 
 @pytest.fixture

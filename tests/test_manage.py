@@ -23,7 +23,7 @@ from clinic.links import link_token
 from clinic.models import Appointment, OutboxMessage
 from clinic.notify.compose import compose
 from tests import factories
-from tests.conftest import _truncate_all, csrf_token, make_app
+from tests.conftest import csrf_token, running_app
 
 PATIENT_ZONE = "Europe/London"
 CLINIC_ZONE = "America/New_York"
@@ -605,13 +605,8 @@ def test_tokens_are_long_random_per_consult_and_stored_only_as_a_hash(client, do
 @pytest.fixture
 def limited_app(database_url, backend):
     """An app allowing 3 requests a minute per link page."""
-    app = make_app(database_url, LINK_RATE_LIMIT="3 per minute")
-    with app.app_context():
+    with running_app(database_url, backend, LINK_RATE_LIMIT="3 per minute") as app:
         yield app
-        db.session.remove()
-        if backend == "postgresql":
-            _truncate_all()
-        db.engine.dispose()
 
 
 def test_too_many_link_requests_get_a_plain_429_page(limited_app):

@@ -23,7 +23,7 @@ from clinic.notify import delivery
 from clinic.notify.compose import compose
 from clinic.notify.delivery import deliver_due
 from tests import factories
-from tests.conftest import _truncate_all, make_app
+from tests.conftest import running_app
 from tests.smtp import SmtpSink
 
 NOW = datetime(2026, 10, 20, 9, 0, tzinfo=UTC)
@@ -346,13 +346,8 @@ def sink():
 @pytest.fixture
 def mailing_app(database_url, backend, sink):
     """The app sending through the SMTP sink on loopback."""
-    app = make_app(database_url, **sink.config())
-    with app.app_context():
+    with running_app(database_url, backend, **sink.config()) as app:
         yield app
-        db.session.remove()
-        if backend == "postgresql":
-            _truncate_all()
-        db.engine.dispose()
 
 
 def test_a_reminder_email_arrives_at_its_time_with_the_link_and_no_invite(mailing_app, sink):
