@@ -38,11 +38,14 @@ class Config:
     OUTBOX_MAX_ATTEMPTS = 10
     # /dev/outbox shows the outbox in the browser: development only.
     DEV_OUTBOX_PAGE = False
+    # With no MAIL_SERVER, write due emails to the log (development, tests). Otherwise they
+    # stay in the outbox until a server is configured.
+    OUTBOX_LOG_WITHOUT_MAIL_SERVER = False
 
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
     RATELIMIT_HEADERS_ENABLED = True
     # Requests per client address to pages opened by a secret link (/manage/..., /book/<token>).
-    LINK_RATE_LIMIT = "60 per minute; 600 per day"
+    LINK_RATE_LIMIT = os.environ.get("LINK_RATE_LIMIT", "60 per minute; 600 per day")
 
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
     SESSION_COOKIE_HTTPONLY = True
@@ -63,10 +66,12 @@ class ProductionConfig(Config):
 class DevelopmentConfig(Config):
     SECRET_KEY = Config.SECRET_KEY or "development-only-secret"
     DEV_OUTBOX_PAGE = True
+    OUTBOX_LOG_WITHOUT_MAIL_SERVER = True
 
 
 class TestingConfig(Config):
     TESTING = True
+    OUTBOX_LOG_WITHOUT_MAIL_SERVER = True
     SECRET_KEY = "testing-secret"
     SQLALCHEMY_DATABASE_URI = "sqlite://"
 

@@ -8,6 +8,9 @@ from zoneinfo import ZoneInfo, available_timezones
 
 from flask import Flask
 
+# Unicode categories of control and invisible formatting characters (CR, LF, NUL, RLO...).
+CONTROL_CATEGORIES = frozenset({"Cc", "Cf", "Zl", "Zp"})
+
 
 @lru_cache(maxsize=1)
 def zone_names() -> tuple[str, ...]:

@@ -748,3 +748,53 @@ def test_without_a_mail_server_messages_are_logged_without_the_link(app, runner,
     assert appointment.reference in logged
     assert LINK_PLACEHOLDER in logged
     assert token not in caplog.text and appointment.link_salt not in caplog.text
+
+
+def test_outside_development_no_mail_server_means_messages_wait(database_url, backend, caplog):
+    """Production without MAIL_SERVER: nothing is logged or used up; each message stays
+    pending, and a warning says why. Once a server is set, they go."""
+    with running_app(database_url, backend, OUTBOX_LOG_WITHOUT_MAIL_SERVER=False) as app:
+        factories.clinic(timezone=CLINIC_ZONE)
+        factories.practitioner(name=PRACTITIONER_NAME, email=PRACTITIONER_EMAIL)
+        book(factories.next_grid_time(3, 9))
+        caplog.set_level("INFO", logger="clinic.outbox")
+
+        report = outbox_send(app.test_cli_runner())
+
+        assert sum(report.values()) == 0
+        assert {m.status for m in invites()} == {"pending"}
+        assert {m.attempts for m in invites()} == {0}
+        assert "MAIL_SERVER is not set" in caplog.text
+        assert "Booked:" not in caplog.text
+
+
+def test_addresses_that_plain_smtp_cannot_carry_are_handled(mail_app, practitioner, sink):
+    """A non-ASCII mailbox name is refused by the form (plain SMTP cannot deliver it); a
+    non-ASCII domain is accepted and travels as punycode."""
+    client = mail_app.test_client()
+    start = factories.next_grid_time(3, 9)
+    refused = api_booking(client, start, email="josé@example.com")
+    assert refused.status_code == 422
+    assert refused.get_json()["errors"][0]["field"] == "email"
+
+    booked = api_booking(client, start, email="jo@exämple.com")
+    assert booked.status_code == 201, booked.get_json()
+    assert deliver(now_utc() + timedelta(seconds=1)).sent == 2
+    [received] = [r for r in sink.received if r.rcpt_tos != (PRACTITIONER_EMAIL,)]
+    assert received.rcpt_tos == ("jo@xn--exmple-cua.com",)
+    assert received.message["To"].addresses[0].addr_spec == "jo@xn--exmple-cua.com"
+
+
+def test_a_consult_from_before_link_salts_still_gets_its_emails(mail_app, practitioner, sink):
+    """Consults booked before migration 0002 have no link salt: their emails go out without
+    a manage link instead of failing."""
+    appointment, _ = book(factories.next_grid_time(3, 9))
+    appointment.link_salt = ""
+    db.session.commit()
+
+    report = deliver(now_utc())
+
+    assert (report.sent, report.retrying, report.failed) == (2, 0, 0)
+    patient_mail = sink.messages_to(PATIENT_EMAIL)[0]
+    assert "/manage/" not in body_text(patient_mail, "plain")
+    assert appointment.reference in body_text(patient_mail, "plain")

@@ -310,6 +310,11 @@ def test_rescheduling_onto_a_taken_time_is_409_with_alternatives(client, doctor)
         pytest.param(lambda: "next tuesday at ten", "Use a date and time like", id="garbage"),
         pytest.param(lambda: "2030-01-01T10:00:00", "Include the time zone offset", id="no-offset"),
         pytest.param(lambda: "", "Please choose a time.", id="empty"),
+        # Valid ISO 8601, but before year 1 once turned into UTC: once a 500.
+        pytest.param(lambda: "0001-01-01T00:00:00+05:00", "Use a date and time like", id="year-0"),
+        pytest.param(
+            lambda: "9999-12-31T23:59:59-05:00", "Use a date and time like", id="year-10k"
+        ),
     ],
 )
 def test_rescheduling_to_a_time_not_offered_is_422_with_a_message(client, doctor, start, message):
@@ -422,6 +427,76 @@ def test_a_reason_over_500_characters_is_refused(client, doctor):
     assert "under 500 characters" in response.text
     assert 'aria-invalid="true"' in response.text
     assert state(appointment.id) == before
+
+
+def test_a_reason_with_control_characters_is_refused_but_line_breaks_are_fine(client, doctor):
+    """A NUL in the reason once reached PostgreSQL and gave a 500: it is refused with a message
+    and nothing changes. Line breaks, as a text box gives them, are kept."""
+    appointment, token = book(doctor, factories.next_grid_time(days_ahead=3, hour=15))
+    before = state(appointment.id)
+    manage = client.get(f"/manage/{token}")
+
+    refused = client.post(
+        f"/manage/{token}/cancel",
+        data={"csrf_token": csrf_token(manage.text), "reason": "bad\x00reason"},
+    )
+
+    assert refused.status_code == 422
+    assert "ordinary punctuation" in refused.text
+    assert state(appointment.id) == before
+    accepted = client.post(
+        f"/manage/{token}/cancel",
+        data={"csrf_token": csrf_token(manage.text), "reason": "Line one\r\nLine two"},
+    )
+    assert accepted.status_code == 303
+    assert fresh(appointment.id).cancel_reason == "Line one\r\nLine two"
+
+
+def test_choosing_the_same_time_again_changes_nothing_and_says_so(client, doctor):
+    appointment, token = book(doctor, factories.next_grid_time(days_ahead=3, hour=15))
+    before = state(appointment.id)
+
+    response = post_reschedule(client, token, appointment.starts_at)
+
+    assert response.status_code == 303
+    page = client.get(f"/manage/{token}")
+    assert "already the time of your consult; nothing changed" in page.text
+    assert "emailed you the updated invite" not in page.text
+    assert state(appointment.id) == before
+
+
+def test_a_full_day_still_offers_its_other_times_to_the_consult_being_moved(client, app):
+    """With a daily cap of one, the consult's own day is full for everyone else, but moving
+    the consult within that day is allowed, so the picker offers that day's other times."""
+    factories.clinic(timezone=CLINIC_ZONE, daily_cap=1)
+    doctor = factories.practitioner(hours=WORKING_HOURS, name="Dr Ada Lane")
+    start = factories.next_grid_time(days_ahead=3, hour=15)
+    appointment, token = book(doctor, start)
+    same_day = free_in_api(client, doctor, start.date())
+    assert same_day == set(), "the day is full for new bookings"
+
+    picker = client.get(f"/manage/{token}/reschedule?tz=UTC&day={start.date()}")
+
+    offered = {t for t in offered_starts(picker.text) if t.date() == start.date()}
+    assert offered, "the consult's own day offers other times"
+    assert start not in offered  # not its current time
+    moved = post_reschedule(client, token, min(offered), tz="UTC")
+    assert moved.status_code == 303
+    assert fresh(appointment.id).starts_at == min(offered)
+
+
+def test_a_cancelled_consults_booking_link_goes_to_the_manage_page(client, doctor):
+    """/book/<token> and its /done page of a cancelled consult lead to the manage page, which
+    says it is cancelled (not to the details form again)."""
+    appointment, token = book(doctor, factories.next_grid_time(days_ahead=3, hour=15))
+    manage = client.get(f"/manage/{token}")
+    client.post(f"/manage/{token}/cancel", data={"csrf_token": csrf_token(manage.text)})
+
+    details = client.get(f"/book/{token}")
+    assert details.status_code == 303
+    assert details.headers["Location"].endswith(f"/manage/{token}")
+    done = client.get(f"/book/{token}/done", follow_redirects=True)
+    assert "Your consult is cancelled" in done.text
 
 
 # --- the change window --------------------------------------------------------------------

@@ -131,10 +131,15 @@ def availabilities(
 
 
 def open_times(
-    practitioners: list[Practitioner], practitioner_id: int | None, window: Interval, now: datetime
+    practitioners: list[Practitioner],
+    practitioner_id: int | None,
+    window: Interval,
+    now: datetime,
+    ignore_appointment: int | None = None,
 ) -> list[OpenTime]:
     """Free start times in ``window`` for one of ``practitioners``, or for any of them."""
     if practitioner_id is not None:
         practitioners = [p for p in practitioners if p.id == practitioner_id]
     rules = rules_for(clinic_settings(), consult_type())
-    return first_available(availabilities(practitioners, window, now), rules, window, now)
+    avails = availabilities(practitioners, window, now, ignore_appointment)
+    return first_available(avails, rules, window, now)

@@ -106,10 +106,10 @@ def _lock(token: str, now: datetime) -> Appointment:
 
 
 def _check_changeable(appointment: Appointment, now: datetime) -> None:
+    """Roll back and refuse unless the consult is booked and outside the change window."""
     if appointment.status != Status.CONFIRMED:
         db.session.rollback()
         raise NotChangeable("This consult is no longer booked, so it can't be changed.")
     if not can_change(appointment, clinic_settings(), now):
         db.session.rollback()
         raise TooLate("This consult starts too soon to change online.")
-    return appointment

@@ -26,7 +26,7 @@ from wtforms.validators import (
     ValidationError,
 )
 
-from clinic.formatting import parse_zone, zone_names
+from clinic.formatting import CONTROL_CATEGORIES, parse_zone, zone_names
 
 
 def _strip(value):
@@ -35,7 +35,15 @@ def _strip(value):
 
 def printable(form, field) -> None:
     """No control characters (line breaks, NUL, escapes): they have no place in a name."""
-    if field.data and any(unicodedata.category(c) in {"Cc", "Cf", "Zl", "Zp"} for c in field.data):
+    if field.data and any(unicodedata.category(c) in CONTROL_CATEGORIES for c in field.data):
+        raise ValidationError("Please use letters, numbers and ordinary punctuation only.")
+
+
+def printable_text(form, field) -> None:
+    """Like ``printable``, but line breaks and tabs are fine (free text in a text box)."""
+    if field.data and any(
+        unicodedata.category(c) in CONTROL_CATEGORIES and c not in "\r\n\t" for c in field.data
+    ):
         raise ValidationError("Please use letters, numbers and ordinary punctuation only.")
 
 
@@ -57,7 +65,10 @@ class InstantField(StringField):
             raise ValueError("Use a date and time like 2026-12-03T14:00:00Z.") from None
         if value.tzinfo is None:
             raise ValueError("Include the time zone offset, e.g. 2026-12-03T14:00:00Z.")
-        self.data = value.astimezone(UTC)
+        try:
+            self.data = value.astimezone(UTC)
+        except OverflowError:  # e.g. 0001-01-01T00:00:00+05:00 falls before year 1 in UTC
+            raise ValueError("Use a date and time like 2026-12-03T14:00:00Z.") from None
 
     def _value(self):
         return self.raw if hasattr(self, "raw") else ""
@@ -146,6 +157,7 @@ class CancelForm(FlaskForm):
         validators=[
             Optional(),
             Length(max=500, message="Please keep the reason under 500 characters."),
+            printable_text,
         ],
     )
 
@@ -162,7 +174,10 @@ class PatientDetailsForm(FlaskForm):
         validators=[
             DataRequired("Please give an email address for your confirmation."),
             Length(max=254),
-            Email("Please check your email address; it doesn't look complete."),
+            Email(
+                "Please check your email address; it doesn't look complete.",
+                allow_smtputf8=False,
+            ),
         ],
     )
     phone = TelField(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import flash, redirect, render_template, request, url_for
 from werkzeug.datastructures import MultiDict
 
-from clinic.booking import bp, changes
+from clinic.booking import bp, changes, services
 from clinic.booking.availability import clinic_settings
 from clinic.booking.forms import CancelForm, RescheduleForm, SlotQueryForm
 from clinic.booking.routes import appointment_or_404, link_limit, picker_context, utc_now
@@ -45,8 +45,13 @@ def reschedule(token: str):
     if not form.validate():
         message = " ".join(e for field in form for e in field.errors)
         return _render_picker(token, appointment, query, status=422, message=message)
+    if form.start.data == appointment.starts_at:
+        flash("That is already the time of your consult; nothing changed.")
+        return redirect(url_for("booking.manage", token=token), code=303)
     try:
         moved = changes.reschedule(token, form.start.data, utc_now())
+    except services.HoldNotFound:  # the link expired a moment ago
+        return appointment_or_404(token)
     except changes.SlotTaken as taken:
         return _render_picker(token, appointment, query, status=409, taken=taken.alternatives)
     except changes.NotBookable as problem:
@@ -70,6 +75,8 @@ def cancel(token: str):
         return _render_manage(token, appointment, form, status=422)
     try:
         changes.cancel(token, form.reason.data or "", utc_now())
+    except services.HoldNotFound:  # the link expired a moment ago
+        return appointment_or_404(token)
     except (changes.TooLate, changes.NotChangeable) as refused:
         return _render_manage(token, appointment, form, str(refused), 409)
     flash("Your consult is cancelled. We have emailed you a cancellation for your calendar.")
@@ -95,7 +102,9 @@ def _render_manage(token, appointment, cancel_form, message=None, status=200):
 
 
 def _render_picker(token, appointment, query, *, status=200, taken=None, message=None):
-    context = picker_context(query, [appointment.practitioner], appointment.practitioner)
+    context = picker_context(
+        query, [appointment.practitioner], appointment.practitioner, moving=appointment
+    )
     form = RescheduleForm(tz=context["zone"].key)
     return render_template(
         "booking/reschedule.html",

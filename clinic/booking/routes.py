@@ -36,10 +36,13 @@ def _no_referrer(response: Response) -> Response:
     return response
 
 
-def picker_context(query: SlotQueryForm, practitioners, fixed_practitioner=None) -> dict:
+def picker_context(
+    query: SlotQueryForm, practitioners, fixed_practitioner=None, moving=None
+) -> dict:
     """Free times by day for a (validated or not) query, falling back to sensible defaults.
 
-    ``fixed_practitioner`` limits the times to one person (rescheduling keeps the practitioner).
+    ``fixed_practitioner`` limits the times to one person (rescheduling keeps the practitioner);
+    ``moving`` is the consult being rescheduled, which does not count against its own day.
     """
     settings = clinic_settings()
     set_practitioner_choices(query.practitioner, practitioners)
@@ -58,7 +61,11 @@ def picker_context(query: SlotQueryForm, practitioners, fixed_practitioner=None)
     first_day = max(today, min(first_day, last_day))
     days = [first_day + timedelta(days=i) for i in range(per_page)]
     window = local_day_window(first_day, per_page, zone)
-    times = open_times(practitioners, practitioner_id, window, now)
+    if moving is None:
+        times = open_times(practitioners, practitioner_id, window, now)
+    else:
+        times = open_times(practitioners, practitioner_id, window, now, moving.id)
+        times = [t for t in times if t.start != moving.starts_at]
     earlier = first_day - timedelta(days=per_page)
     later = first_day + timedelta(days=per_page)
     return dict(
@@ -133,6 +140,8 @@ def details(token: str):
     appointment = appointment_or_404(token)
     if appointment.status == "confirmed":
         return redirect(url_for("booking.done", token=token), code=303)
+    if appointment.status not in ("held", "expired"):  # cancelled or over
+        return redirect(url_for("booking.manage", token=token), code=303)
     form = PatientDetailsForm()
     if form.validate_on_submit():
         if form.is_bot():

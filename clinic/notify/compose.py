@@ -77,7 +77,7 @@ def compose(message: OutboxMessage, link: str | None = None) -> Composed:
             else []
         ),
         video_link=practitioner.meeting_url(appointment.reference),
-        manage_link=(link or manage_url(appointment.link_salt)) if to_patient else None,
+        manage_link=_manage_link(appointment, link) if to_patient else None,
         cutoff_hours=duration_label(settings.change_cutoff_minutes),
         minutes_before=message.payload.get("minutes_before"),
         reason=message.payload.get("reason", ""),
@@ -125,6 +125,13 @@ def _invite(
         summary=summary,
     )
     return Invite(consult_calendar(event, method), method)
+
+
+def _manage_link(appointment: Appointment, replacement: str | None) -> str | None:
+    """The patient's manage link; none for consults booked before links had a salt."""
+    if not appointment.link_salt:
+        return None
+    return replacement or manage_url(appointment.link_salt)
 
 
 def _times(

@@ -17,6 +17,7 @@ import logging
 import os
 import smtplib
 import socket
+import time
 import uuid
 from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
@@ -77,12 +78,26 @@ def worker_name() -> str:
 
 
 def deliver_due(now: datetime, *, owner: str | None = None) -> Report:
-    """Deliver every message due at ``now``, batch by batch, each at most once in this run."""
+    """Deliver every message due at ``now``, batch by batch, each at most once in this run.
+
+    With no ``MAIL_SERVER``, development and tests write messages to the log instead
+    (``OUTBOX_LOG_WITHOUT_MAIL_SERVER``); elsewhere they stay in the outbox, untouched.
+    """
+    if not current_app.config.get("MAIL_SERVER") and not current_app.config.get(
+        "OUTBOX_LOG_WITHOUT_MAIL_SERVER"
+    ):
+        log.warning("MAIL_SERVER is not set: emails stay in the outbox until it is.")
+        return Report()
     owner = owner or worker_name()
     report = Report()
-    while ids := _claim(now, owner):
+    started = time.monotonic()
+    while True:
+        # Each batch's lease runs from when it is claimed, however long the run has taken.
+        elapsed = timedelta(seconds=time.monotonic() - started)
+        ids = _claim(now, owner, lease_until=now + elapsed + LEASE)
+        if not ids:
+            return report
         report.add(_deliver(ids, now, owner))
-    return report
 
 
 def retry_waiting(now: datetime) -> int:
@@ -101,7 +116,7 @@ def retry_waiting(now: datetime) -> int:
     return result.rowcount
 
 
-def _claim(now: datetime, owner: str) -> list[int]:
+def _claim(now: datetime, owner: str, lease_until: datetime) -> list[int]:
     """Mark up to a batch of due messages ``sending`` under this worker's lease."""
     begin_write()
     earlier = aliased(OutboxMessage)
@@ -144,7 +159,7 @@ def _claim(now: datetime, owner: str) -> list[int]:
             .values(
                 status=OutboxStatus.SENDING.value,
                 lease_owner=owner,
-                lease_expires_at=now + LEASE,
+                lease_expires_at=lease_until,
             )
         )
     db.session.commit()
@@ -169,8 +184,12 @@ def _deliver(ids: list[int], now: datetime, owner: str) -> Report:
             _log_instead(message, owner, now, report)
         return report
     try:
-        with Mailer().connect() as connection:
+        with _Connection(current_app.extensions["mail"]) as connection:
             for index, message in enumerate(to_send):
+                why_not = _unwanted(message, now)  # again: the consult may have changed since
+                if why_not:
+                    _finish(message, owner, report, dropped=why_not)
+                    continue
                 try:
                     _send_one(connection, message, now)
                 except MESSAGE_REFUSED as error:
@@ -328,8 +347,3 @@ class _Connection(flask_mail.Connection):
         # The messages are already recorded; a failed QUIT changes nothing.
         with contextlib.suppress(OSError):
             super().__exit__(exc_type, exc_value, tb)
-
-
-class Mailer:
-    def connect(self) -> _Connection:
-        return _Connection(current_app.extensions["mail"])

@@ -23,6 +23,8 @@ from email.message import EmailMessage, Message
 from email.policy import SMTP
 from email.utils import format_datetime
 
+from clinic.formatting import CONTROL_CATEGORIES
+
 METHODS = frozenset({"REQUEST", "CANCEL"})
 
 
@@ -45,14 +47,14 @@ def one_line(value: str) -> str:
 
     Header values are built from names people typed; a line break there could add headers.
     """
-    cleaned = "".join(
-        " " if unicodedata.category(c) in {"Cc", "Cf", "Zl", "Zp"} else c for c in value
-    )
+    cleaned = "".join(" " if unicodedata.category(c) in CONTROL_CATEGORIES else c for c in value)
     return " ".join(cleaned.split())
 
 
 def _address(box: Mailbox) -> Address:
     username, _, domain = box.email.partition("@")
+    # An internationalised domain travels as punycode (xn--...), as SMTP without SMTPUTF8 needs.
+    domain = domain.encode("idna").decode("ascii")
     return Address(display_name=one_line(box.name), username=username, domain=domain)
 
 
