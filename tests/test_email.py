@@ -11,6 +11,7 @@ from __future__ import annotations
 import html
 import os
 import re
+import signal
 import subprocess
 import sys
 import time
@@ -665,9 +666,9 @@ def test_the_patient_email_shows_both_zones_the_video_link_and_the_manage_link(
 # --- 9: several workers at once --------------------------------------------------------------
 
 
-def run_workers(count: int, database_url: str, sink: SmtpSink) -> list[str]:
-    """``count`` real ``flask outbox send`` processes started together; their outputs."""
-    env = {
+def worker_env(database_url: str, sink: SmtpSink) -> dict[str, str]:
+    """The environment of a production process using the test database and SMTP sink."""
+    return {
         **os.environ,
         "CLINIC_ENV": "production",
         "SECRET_KEY": "testing-secret",
@@ -677,7 +678,15 @@ def run_workers(count: int, database_url: str, sink: SmtpSink) -> list[str]:
         "MAIL_TIMEOUT": "10",
         "PYTHONUNBUFFERED": "1",
     }
-    command = [sys.executable, "-m", "flask", "--app", "wsgi:app", "outbox", "send"]
+
+
+FLASK = [sys.executable, "-m", "flask", "--app", "wsgi:app"]
+
+
+def run_workers(count: int, database_url: str, sink: SmtpSink) -> list[str]:
+    """``count`` real ``flask outbox send`` processes started together; their outputs."""
+    env = worker_env(database_url, sink)
+    command = [*FLASK, "outbox", "send"]
     processes = [
         subprocess.Popen(
             command, cwd=PROJECT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
@@ -798,3 +807,32 @@ def test_a_consult_from_before_link_salts_still_gets_its_emails(mail_app, practi
     patient_mail = sink.messages_to(PATIENT_EMAIL)[0]
     assert "/manage/" not in body_text(patient_mail, "plain")
     assert appointment.reference in body_text(patient_mail, "plain")
+
+
+@pytest.mark.slow
+def test_flask_worker_delivers_as_messages_fall_due_and_stops_on_sigterm(
+    mail_app, practitioner, sink, database_url
+):
+    """The long-running worker: a booking made while it runs is delivered within a few of its
+    rounds, and SIGTERM stops it cleanly between rounds."""
+    worker = subprocess.Popen(
+        [*FLASK, "worker", "--interval", "0.2"],
+        cwd=PROJECT,
+        env=worker_env(database_url, sink),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        appointment, _ = book(factories.next_grid_time(3, 9))
+        db.session.remove()
+        deadline = time.monotonic() + 30
+        while len(sink.received) < 2 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert arrivals(sink) == Counter({m.message_id: 1 for m in invites()})
+        assert len(sink.received) == 2
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        output, _ = worker.communicate(timeout=30)
+    text = output.decode(errors="replace")
+    assert worker.returncode == 0, text
+    assert "started" in text and "stopped" in text
