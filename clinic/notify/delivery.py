@@ -337,10 +337,14 @@ class _Connection(flask_mail.Connection):
         timeout = current_app.config["MAIL_TIMEOUT"]
         smtp_class = smtplib.SMTP_SSL if self.mail.use_ssl else smtplib.SMTP
         host = smtp_class(self.mail.server, self.mail.port, timeout=timeout)
-        if self.mail.use_tls:
-            host.starttls()
-        if self.mail.username and self.mail.password:
-            host.login(self.mail.username, self.mail.password)
+        try:
+            if self.mail.use_tls:
+                host.starttls()
+            if self.mail.username and self.mail.password:
+                host.login(self.mail.username, self.mail.password)
+        except BaseException:
+            host.close()  # a refused STARTTLS or login must not leave the socket open
+            raise
         return host
 
     def __exit__(self, exc_type, exc_value, tb) -> None:
