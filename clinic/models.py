@@ -7,7 +7,7 @@ from datetime import UTC, datetime, time
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import ExcludeConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, backref, mapped_column, relationship
 
 from clinic.extensions import db
 from clinic.sqltypes import UTCDateTime
@@ -30,6 +30,13 @@ class Status(enum.StrEnum):
 ACTIVE = (Status.HELD.value, Status.CONFIRMED.value)
 
 
+DEFAULT_CRISIS_TEXT = (
+    "If you are thinking about harming yourself or are in danger, please get help now: "
+    "call or text 988 (Suicide & Crisis Lifeline, US), or call your local emergency number. "
+    "In an emergency call 911."
+)
+
+
 class ClinicSettings(db.Model):
     """The clinic's one row of settings (id 1). Durations are in minutes."""
 
@@ -50,6 +57,8 @@ class ClinicSettings(db.Model):
     change_cutoff_minutes: Mapped[int] = mapped_column(default=720)
     # Reminders to the patient, in minutes before the start, comma-separated ("1440,60").
     reminder_minutes: Mapped[str] = mapped_column(sa.String(100), default="1440,60")
+    # Shown to a patient whose intake answers signal a risk to their safety.
+    crisis_text: Mapped[str] = mapped_column(sa.Text, default=lambda: DEFAULT_CRISIS_TEXT)
 
     @property
     def reminder_offsets(self) -> list[int]:
@@ -171,6 +180,8 @@ class Appointment(db.Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     cancel_reason: Mapped[str] = mapped_column(sa.String(500), default="")
+    # Set when an intake answer signals risk (a RED flag): staff review it first.
+    urgent: Mapped[bool] = mapped_column(default=False)
 
     practitioner: Mapped[Practitioner] = relationship()
     consult_type: Mapped[ConsultType] = relationship()
@@ -227,3 +238,29 @@ class OutboxMessage(db.Model):
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     appointment: Mapped[Appointment | None] = relationship()
+
+
+class IntakeResponse(db.Model):
+    """A patient's answers to the intake questionnaire for one consult.
+
+    ``answers`` maps question ids to cleaned values; ``version`` is the questionnaire version
+    they answered. Sections are saved one at a time as the patient moves on.
+    """
+
+    __tablename__ = "intake_response"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    appointment_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("appointment.id", ondelete="CASCADE"), unique=True
+    )
+    version: Mapped[str] = mapped_column(sa.String(20))
+    answers: Mapped[dict] = mapped_column(sa.JSON, default=dict)
+    sections_done: Mapped[list] = mapped_column(sa.JSON, default=list)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    urgent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    appointment: Mapped[Appointment] = relationship(
+        backref=backref("intake", uselist=False, passive_deletes=True)
+    )

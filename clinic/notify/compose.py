@@ -17,12 +17,12 @@ from flask import current_app, render_template
 
 from clinic.extensions import db
 from clinic.formatting import duration_label, short_when, when_label
-from clinic.links import manage_url
+from clinic.links import absolute_url, link_token, manage_url
 from clinic.models import Appointment, ClinicSettings, OutboxMessage
 from clinic.notify.events import Version, consult_event
 from clinic.notify.ics import Person, consult_calendar
 from clinic.notify.mime import Invite, Mailbox, build_email
-from clinic.notify.outbox import PATIENT, Kind
+from clinic.notify.outbox import PATIENT, PRACTITIONER, STAFF, Kind
 
 # The iTIP METHOD each kind of message carries; reminders carry no invite.
 METHODS = {Kind.BOOKED: "REQUEST", Kind.RESCHEDULED: "REQUEST", Kind.CANCELLED: "CANCEL"}
@@ -54,12 +54,14 @@ def compose(message: OutboxMessage, link: str | None = None) -> Composed:
     to_patient = message.audience == PATIENT
     patient, practitioner = appointment.patient, appointment.practitioner
     patient_zone = ZoneInfo(appointment.patient_timezone)
-    own_zone = patient_zone if to_patient else ZoneInfo(practitioner.timezone)
-    other_zone, other_label = (
-        (ZoneInfo(settings.timezone), "Clinic time")
-        if to_patient
-        else (patient_zone, "Patient's time")
-    )
+    clinic_zone, practitioner_zone = ZoneInfo(settings.timezone), ZoneInfo(practitioner.timezone)
+    if to_patient:
+        own_zone, other_zone, other_label = patient_zone, clinic_zone, "Clinic time"
+    elif message.audience == PRACTITIONER:
+        own_zone, other_zone, other_label = practitioner_zone, patient_zone, "Patient's time"
+    else:  # staff alerts: the clinic's time, and the practitioner's beside it
+        own_zone, other_zone, other_label = clinic_zone, practitioner_zone, "Practitioner's time"
+    own_label = "Your time" if message.audience != STAFF else "Clinic time"
     previous = message.payload.get("previous_start")
     context = dict(
         message=message,
@@ -70,14 +72,16 @@ def compose(message: OutboxMessage, link: str | None = None) -> Composed:
         practitioner=practitioner,
         version=version,
         when=short_when(version.start, own_zone),
-        times=_times(version.start, own_zone, other_zone, other_label),
+        times=_times(version.start, own_zone, own_label, other_zone, other_label),
         previous_times=(
-            _times(datetime.fromisoformat(previous), own_zone, other_zone, other_label)
+            _times(datetime.fromisoformat(previous), own_zone, own_label, other_zone, other_label)
             if previous
             else []
         ),
         video_link=practitioner.meeting_url(appointment.reference),
         manage_link=_manage_link(appointment, link) if to_patient else None,
+        intake_link=_intake_link(appointment, message, link) if to_patient else None,
+        staff_link=absolute_url(f"/staff/consults/{appointment.reference}"),
         cutoff_hours=duration_label(settings.change_cutoff_minutes),
         minutes_before=message.payload.get("minutes_before"),
         reason=message.payload.get("reason", ""),
@@ -134,11 +138,25 @@ def _manage_link(appointment: Appointment, replacement: str | None) -> str | Non
     return replacement or manage_url(appointment.link_salt)
 
 
+def _intake_link(
+    appointment: Appointment, message: OutboxMessage, replacement: str | None
+) -> str | None:
+    """The questionnaire link, offered in every email until the intake is done."""
+    intake = appointment.intake
+    if (
+        not appointment.link_salt
+        or message.kind == Kind.CANCELLED
+        or (intake is not None and intake.completed_at is not None)
+    ):
+        return None
+    return replacement or absolute_url(f"/intake/{link_token(appointment.link_salt)}")
+
+
 def _times(
-    start: datetime, own: ZoneInfo, other: ZoneInfo, other_label: str
+    start: datetime, own: ZoneInfo, own_label: str, other: ZoneInfo, other_label: str
 ) -> list[tuple[str, str]]:
     """The start in the reader's zone, and in the other zone beside it when that differs."""
-    times = [("Your time", when_label(start, own))]
+    times = [(own_label, when_label(start, own))]
     if other.key != own.key:
         times.append((other_label, when_label(start, other)))
     return times

@@ -42,7 +42,7 @@ LONGEST_RETRY = timedelta(hours=1)
 # The server refused this one message; the connection is still good for the others.
 MESSAGE_REFUSED = (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused, smtplib.SMTPDataError)
 # Shown in logs in place of the patient's manage link, which must never be logged.
-LINK_PLACEHOLDER = "[manage link: not logged]"
+LINK_PLACEHOLDER = "[link not logged]"
 
 
 @dataclass

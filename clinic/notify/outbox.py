@@ -20,10 +20,12 @@ class Kind:
     RESCHEDULED = "rescheduled"
     CANCELLED = "cancelled"
     REMINDER = "reminder"
+    URGENT_INTAKE = "urgent_intake"
 
 
 PATIENT = "patient"
 PRACTITIONER = "practitioner"
+STAFF = "staff"
 
 
 def notify_booked(appointment: Appointment, settings: ClinicSettings, now: datetime) -> None:
@@ -45,6 +47,21 @@ def notify_cancelled(appointment: Appointment, now: datetime) -> None:
     """The cancellation (METHOD:CANCEL) to both; pending reminders are dropped."""
     _to_both(appointment, Kind.CANCELLED, now, reason=appointment.cancel_reason)
     drop_reminders(appointment, "The consult was cancelled.")
+
+
+def notify_urgent_intake(appointment: Appointment, now: datetime) -> None:
+    """Tell the practitioner and the front desk an intake needs urgent review.
+
+    The alert says which consult, never why: no answers, scores or flags leave the site.
+    """
+    payload = _snapshot(appointment, now)
+    practitioner = appointment.practitioner
+    recipients = [(practitioner.email, practitioner.name)]
+    settings = db.session.get(ClinicSettings, 1)
+    if settings and settings.contact_email.lower() not in ("", practitioner.email.lower()):
+        recipients.append((settings.contact_email, settings.name))
+    for address, name in recipients:
+        _add(appointment, Kind.URGENT_INTAKE, STAFF, address, name, payload, now)
 
 
 def drop_reminders(appointment: Appointment, why: str) -> None:
