@@ -227,6 +227,24 @@ def test_patient_books_the_first_free_time(browser, live_server, javascript, exp
     assert_booked_once(live_server.app, email, shown, expected_zone)
 
 
+def unlabelled_controls(page: Page) -> list[str]:
+    """Visible form controls with no label, and ids used twice, on the current page."""
+    unlabelled = page.locator("main").evaluate(
+        """main => Array.from(main.querySelectorAll("select, input, textarea"))
+            .filter(e => e.type !== "hidden" && e.getClientRects().length > 0)
+            .filter(e => !(e.labels && e.labels.length) && !e.getAttribute("aria-label")
+                         && !e.getAttribute("aria-labelledby"))
+            .map(e => e.outerHTML.slice(0, 60))"""
+    )
+    duplicate_ids = page.evaluate(
+        """() => { const seen = new Set(), twice = new Set();
+            for (const e of document.querySelectorAll("[id]"))
+                (seen.has(e.id) ? twice : seen).add(e.id);
+            return Array.from(twice).map(id => "duplicate id " + id); }"""
+    )
+    return unlabelled + duplicate_ids
+
+
 def test_slot_picker_has_no_unlabelled_controls(browser, live_server):
     context = browser.new_context(java_script_enabled=False)
     context.set_default_timeout(TIMEOUT_MS)
@@ -236,23 +254,10 @@ def test_slot_picker_has_no_unlabelled_controls(browser, live_server):
         expect(page.get_by_role("heading", level=1)).to_have_text(
             "Book your free 20-minute consult"
         )
-        unlabelled = page.locator("main").evaluate(
-            """main => Array.from(main.querySelectorAll("select, input, textarea"))
-                .filter(e => e.type !== "hidden" && e.getClientRects().length > 0)
-                .filter(e => !(e.labels && e.labels.length) && !e.getAttribute("aria-label")
-                             && !e.getAttribute("aria-labelledby"))
-                .map(e => e.outerHTML.slice(0, 60))"""
-        )
-        duplicate_ids = page.evaluate(
-            """() => { const seen = new Set(), twice = new Set();
-                for (const e of document.querySelectorAll("[id]"))
-                    (seen.has(e.id) ? twice : seen).add(e.id);
-                return Array.from(twice); }"""
-        )
+        problems = unlabelled_controls(page)
     finally:
         context.close()
-    assert unlabelled == [], unlabelled
-    assert duplicate_ids == [], duplicate_ids
+    assert problems == [], problems
 
 
 @pytest.fixture
@@ -352,3 +357,158 @@ def test_the_manage_link_from_the_email_reschedules_and_then_cancels(browser, ma
         assert appointment.starts_at == new_start
         assert appointment.cancel_reason == "Feeling better, thank you"
         db.session.remove()
+
+
+# --- the intake questionnaire ---------------------------------------------------------------
+
+
+@pytest.fixture
+def booked_intake(live_server):
+    """A confirmed consult three days ahead; its link token opens the questionnaire."""
+    with live_server.app.app_context():
+        start = factories.next_grid_time(days_ahead=3, hour=15)
+        appointment, token = book_consult(start)
+        appointment_id = appointment.id
+        db.session.remove()
+    return live_server, token, appointment_id
+
+
+def book_consult(start: datetime):
+    from clinic.booking import services
+
+    return services.book(
+        None,
+        start,
+        ZoneInfo("Europe/London"),
+        services.PatientDetails("Jo Patient", "jo@example.com"),
+        datetime.now(UTC),
+        "clinic.test",
+    )
+
+
+def save_and_continue(page: Page, expected_heading: str) -> None:
+    page.get_by_role("button", name=re.compile("^Save and (continue|finish)$")).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(expected_heading)
+
+
+def test_the_intake_is_completed_across_pages_left_halfway_and_resumed(browser, booked_intake):
+    live, token, appointment_id = booked_intake
+    from clinic.intake.questionnaire import SECTIONS
+
+    titles = [s.title for s in SECTIONS]
+    context = browser.new_context(java_script_enabled=False)
+    context.set_default_timeout(TIMEOUT_MS)
+    try:
+        page = context.new_page()
+        trouble = watch_for_trouble(page)
+        page.goto(f"{live.url}/intake/{token}")
+        expect(page.locator("main")).to_contain_text("about 10 minutes")
+        page.get_by_role("link", name="Start the questionnaire").click()
+        expect(page.get_by_role("heading", level=1)).to_have_text(titles[0])
+        expect(page.locator(".progress-label")).to_contain_text(f"Part 1 of {len(titles)}")
+        page.locator("textarea").first.fill("Low mood and poor sleep")
+        save_and_continue(page, titles[1])
+        # The PHQ-9: every item is a named group of four choices.
+        little_interest = page.get_by_role(
+            "group", name="Little interest or pleasure in doing things"
+        )
+        little_interest.get_by_label("More than half the days").check()
+        save_and_continue(page, titles[2])
+        expect(page.locator(".progress-label")).to_contain_text(f"Part 3 of {len(titles)}")
+        assert not trouble, trouble
+    finally:
+        context.close()  # the patient leaves halfway
+
+    # Later, from the same link, in a new browser session.
+    context = browser.new_context(java_script_enabled=False)
+    context.set_default_timeout(TIMEOUT_MS)
+    try:
+        page = context.new_page()
+        trouble = watch_for_trouble(page)
+        page.goto(f"{live.url}/intake/{token}")
+        page.get_by_role("link", name="Continue where I left off").click()
+        expect(page.get_by_role("heading", level=1)).to_have_text(titles[2])
+        # What was saved before is still there.
+        page.goto(f"{live.url}/intake/{token}/{SECTIONS[1].id}")
+        expect(
+            page.get_by_role(
+                "group", name="Little interest or pleasure in doing things"
+            ).get_by_label("More than half the days")
+        ).to_be_checked()
+        page.goto(f"{live.url}/intake/{token}/{SECTIONS[2].id}")
+        for number, title in enumerate(titles[2:], start=3):
+            expect(page.get_by_role("heading", level=1)).to_have_text(title)
+            if SECTIONS[number - 1].id == "contact":
+                page.get_by_role("group", name=re.compile("sharing your answers")).get_by_label(
+                    "Yes"
+                ).check()
+            following = titles[number] if number < len(titles) else "Thank you"
+            save_and_continue(page, following)
+        expect(page.locator("main")).to_contain_text("Your questionnaire is complete")
+        expect(page.locator("#crisis")).to_be_hidden()
+        assert not trouble, trouble
+    finally:
+        context.close()
+    with live.app.app_context():
+        intake = db.session.get(Appointment, appointment_id).intake
+        assert intake.completed_at is not None
+        assert intake.answers["phq9_1"] == "2"
+        assert intake.answers["goals_concerns"] == "Low mood and poor sleep"
+        db.session.remove()
+
+
+def test_a_risk_answer_shows_crisis_help_before_the_page_is_sent(browser, booked_intake):
+    live, token, appointment_id = booked_intake
+    context = browser.new_context(java_script_enabled=True)
+    context.set_default_timeout(TIMEOUT_MS)
+    try:
+        page = context.new_page()
+        trouble = watch_for_trouble(page)
+        page.goto(f"{live.url}/intake/{token}/mood")
+        crisis = page.get_by_role("alert").filter(has_text="Please reach out for support now")
+        expect(page.locator("#crisis")).to_be_hidden()
+        item9 = page.get_by_role(
+            "group",
+            name="Thoughts that you would be better off dead or of hurting yourself in some way",
+        )
+        item9.get_by_label("Several days").check()
+        # Shown at once, on the same page, before anything is sent.
+        expect(crisis).to_be_visible()
+        expect(crisis).to_contain_text("988")
+        assert page.url.endswith(f"/intake/{token}/mood")
+        with live.app.app_context():
+            assert db.session.get(Appointment, appointment_id).intake is None
+            db.session.remove()
+        page.get_by_role("button", name="Save and continue").click()
+        # And on the next page, and on the final page.
+        expect(page.get_by_role("heading", level=1)).to_have_text("Worry and nerves")
+        expect(crisis).to_be_visible()
+        page.goto(f"{live.url}/intake/{token}/done")
+        expect(crisis).to_be_visible()
+        assert not trouble, trouble
+    finally:
+        context.close()
+    with live.app.app_context():
+        appointment = db.session.get(Appointment, appointment_id)
+        assert appointment.urgent
+        db.session.remove()
+
+
+def test_every_intake_page_has_labelled_controls(browser, booked_intake):
+    live, token, _ = booked_intake
+    from clinic.intake.questionnaire import SECTIONS
+
+    context = browser.new_context(java_script_enabled=False)
+    context.set_default_timeout(TIMEOUT_MS)
+    problems = {}
+    try:
+        page = context.new_page()
+        for part in SECTIONS:
+            page.goto(f"{live.url}/intake/{token}/{part.id}")
+            expect(page.get_by_role("heading", level=1)).to_have_text(part.title)
+            found = unlabelled_controls(page)
+            if found:
+                problems[part.id] = found
+    finally:
+        context.close()
+    assert problems == {}, problems
