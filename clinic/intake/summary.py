@@ -45,6 +45,9 @@ class Summary:
     sections: tuple[SectionAnswers, ...]
     bars: tuple[Bar, ...]
     version: str
+    # False when the patient answered "no" to sharing their answers with the practitioner:
+    # staff then see the flags (for safety) but not the answers.
+    shared: bool = True
 
     @property
     def chart_height(self) -> int:
@@ -83,4 +86,10 @@ def build_summary(answers: Mapping[str, object], version: str) -> Summary:
         Bar(s.title, s.score, i * ROW_HEIGHT, round(BAR_WIDTH * s.score / 100))
         for i, s in enumerate(scored)
     )
-    return Summary(scores=scores, sections=sections, bars=bars, version=version)
+    return Summary(
+        scores=scores,
+        sections=sections,
+        bars=bars,
+        version=version,
+        shared=answers.get("consent_share") != "no",
+    )
