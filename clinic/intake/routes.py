@@ -60,8 +60,10 @@ def page(token: str, section_id: str):
         abort(404, description="There is no such part of the questionnaire.")
     closed = _closed_reason(appointment)
     if request.method == "GET" or closed:
+        # A closed questionnaire is shown read-only; answers sent to it are refused (409).
         saved = appointment.intake.answers if appointment.intake else {}
-        return _render_page(token, appointment, part, _as_form_values(saved), {}, closed)
+        status = 409 if request.method == "POST" else 200
+        return _render_page(token, appointment, part, _as_form_values(saved), {}, closed, status)
     submitted = {key: request.form.getlist(key) for key in request.form}
     try:
         services.save_section(token, section_id, submitted, utc_now())
