@@ -46,6 +46,9 @@ class Config:
     RATELIMIT_HEADERS_ENABLED = True
     # Requests per client address to pages opened by a secret link (/manage/..., /book/<token>).
     LINK_RATE_LIMIT = os.environ.get("LINK_RATE_LIMIT", "60 per minute; 600 per day")
+    # Staff sign-in: attempts per client address, and failed attempts per account.
+    SIGN_IN_ADDRESS_LIMIT = "30 per minute"
+    SIGN_IN_ACCOUNT_LIMIT = "5 per 15 minutes"
 
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
     SESSION_COOKIE_HTTPONLY = True

@@ -30,7 +30,7 @@ def create_app(config_object=None) -> Flask:
 
 def register_extensions(app: Flask) -> None:
     from clinic.database import configure_engine
-    from clinic.extensions import csrf, db, limiter, mail, migrate
+    from clinic.extensions import csrf, db, limiter, login_manager, mail, migrate
 
     os.makedirs(app.instance_path, exist_ok=True)
     db.init_app(app)
@@ -38,6 +38,7 @@ def register_extensions(app: Flask) -> None:
     csrf.init_app(app)
     mail.init_app(app)
     limiter.init_app(app)
+    login_manager.init_app(app)
     with app.app_context():
         configure_engine(db.engine)
 
@@ -48,10 +49,12 @@ def register_blueprints(app: Flask) -> None:
     from clinic.extensions import csrf
     from clinic.intake.routes import bp as intake_bp
     from clinic.public import bp as public_bp
+    from clinic.staff import bp as staff_bp
 
     app.register_blueprint(public_bp)
     app.register_blueprint(booking_bp)
     app.register_blueprint(intake_bp)
+    app.register_blueprint(staff_bp, url_prefix="/staff")
     app.register_blueprint(api_bp, url_prefix="/api/v1")
     csrf.exempt(api_bp)  # JSON API: no cookies, no session, nothing for CSRF to ride on
     if app.config.get("DEV_OUTBOX_PAGE"):

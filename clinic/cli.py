@@ -1,4 +1,4 @@
-"""Commands: ``flask demo seed``, ``flask outbox send``, ``flask worker``."""
+"""Commands: ``flask demo seed``, ``flask staff create``, ``flask outbox send``, ``worker``."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from clinic.demo import seed_demo
 
 demo = AppGroup("demo", help="Demo data for trying the site.")
 outbox = AppGroup("outbox", help="The queue of emails waiting to be sent.")
+staff = AppGroup("staff", help="Staff accounts for the console at /staff.")
 
 
 def _now() -> datetime:
@@ -30,9 +31,40 @@ def _log_to_stderr() -> None:
 def seed_command() -> None:
     """Create a demo clinic with two practitioners, unless the database already has a clinic."""
     if seed_demo():
+        from clinic.demo import DEMO_PASSWORD, DEMO_STAFF
+
         click.echo("Demo clinic created: two practitioners, bookable from today.")
+        accounts = ", ".join(f"{email} ({role})" for email, role, _ in DEMO_STAFF)
+        click.echo(f"Staff sign-in at /staff: {accounts}; password {DEMO_PASSWORD}")
     else:
         click.echo("The database already has a clinic; nothing changed.")
+
+
+@staff.command("create")
+@click.argument("email")
+@click.option("--role", required=True, type=click.Choice(["admin", "practitioner", "frontdesk"]))
+@click.option("--password", default=None, help="Asked for (hidden, twice) when not given.")
+@click.option("--name", default="", help="The name shown in the console.")
+@click.option(
+    "--practitioner",
+    "practitioner_id",
+    type=int,
+    default=None,
+    help="For --role practitioner: the practitioner's id (found by email when omitted).",
+)
+def create_staff_command(
+    email: str, role: str, password: str | None, name: str, practitioner_id: int | None
+) -> None:
+    """Create a staff account that can sign in at /staff."""
+    from clinic.staff.accounts import AccountError, create_staff
+
+    if password is None:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    try:
+        user = create_staff(email, role, password, name=name, practitioner_id=practitioner_id)
+    except AccountError as problem:
+        raise click.ClickException(str(problem)) from None
+    click.echo(f"Staff account created: {user.email} ({user.role}).")
 
 
 @outbox.command("send")
@@ -84,4 +116,5 @@ def worker_command(interval: float) -> None:
 def init_app(app: Flask) -> None:
     app.cli.add_command(demo)
     app.cli.add_command(outbox)
+    app.cli.add_command(staff)
     app.cli.add_command(worker_command)

@@ -9,8 +9,16 @@ import sqlalchemy as sa
 from clinic.booking.availability import DEFAULT_CONSULT
 from clinic.extensions import db
 from clinic.models import ClinicSettings, ConsultType, Practitioner, WorkingHours
+from clinic.staff.accounts import create_staff
 
 WEEKDAYS = range(5)
+# Demo staff accounts (development only; the README lists them). Each can sign in at /staff.
+DEMO_PASSWORD = "demo-password-123"
+DEMO_STAFF = (
+    ("admin@riverbend.example", "admin", "Alex Admin"),
+    ("maya.okafor@riverbend.example", "practitioner", "Dr. Maya Okafor, ND"),
+    ("desk@riverbend.example", "frontdesk", "Front Desk"),
+)
 
 
 def _hours(*ranges: tuple[int, str, str]) -> list[WorkingHours]:
@@ -76,4 +84,6 @@ def seed_demo() -> bool:
     )
     db.session.add_all([okafor, whitfield])
     db.session.commit()
+    for email, role, name in DEMO_STAFF:
+        create_staff(email, role, DEMO_PASSWORD, name=name)
     return True

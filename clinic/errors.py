@@ -47,8 +47,11 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(TooManyRequests)
     def too_many(error: TooManyRequests):
-        # Flask-Limiter's description is the limit itself ("60 per 1 minute"): say what to do.
-        # It adds Retry-After to the response itself.
+        # Flask-Limiter's description is the limit itself ("60 per 1 minute") unless the limit
+        # has its own message: say what to do. It adds Retry-After to the response itself.
+        limit = getattr(error, "limit", None)
+        if limit is not None and limit.error_message:
+            return _respond(429, error.description)
         return _respond(
             429,
             "You have made a lot of requests in a short time. "

@@ -2,6 +2,7 @@
 
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
+from flask_login import LoginManager
 from flask_mail import Mail
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
@@ -29,3 +30,7 @@ csrf = CSRFProtect()
 mail = Mail()
 # Counters live in RATELIMIT_STORAGE_URI (memory:// by default, Redis when several hosts serve).
 limiter = Limiter(get_remote_address)
+
+login_manager = LoginManager()
+login_manager.login_view = "staff.sign_in"
+login_manager.login_message = "Please sign in to see that page."

@@ -1,0 +1,100 @@
+"""The day's consults and a consult's own page, with its intake as the role allows."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+from flask import abort, render_template
+from flask_login import current_user
+
+from clinic.booking.availability import clinic_settings
+from clinic.extensions import db
+from clinic.formatting import parse_zone
+from clinic.intake.summary import build_summary
+from clinic.models import Appointment, Status
+from clinic.scheduling import local_day_window
+from clinic.staff import bp
+from clinic.staff.access import ANY_STAFF, can_read_intake, roles_required
+from clinic.staff.accounts import audit
+
+
+@bp.get("/")
+@roles_required(*ANY_STAFF)
+def home():
+    """Today's consults in the clinic's zone, urgent ones marked."""
+    settings = clinic_settings()
+    zone = parse_zone(settings.timezone)
+    today = datetime.now(UTC).astimezone(zone).date()
+    window = local_day_window(today, 1, zone)
+    consults = db.session.scalars(
+        sa.select(Appointment)
+        .where(
+            Appointment.starts_at >= window.start,
+            Appointment.starts_at < window.end,
+            Appointment.status.in_(
+                [Status.CONFIRMED, Status.COMPLETED, Status.NO_SHOW, Status.CANCELLED]
+            ),
+        )
+        .order_by(Appointment.starts_at)
+    ).all()
+    return render_template(
+        "staff/home.html", settings=settings, zone=zone, today=today, consults=consults
+    )
+
+
+def _consult_or_404(reference: str) -> Appointment:
+    found = db.session.scalar(sa.select(Appointment).where(Appointment.reference == reference))
+    if found is None or found.status in (Status.HELD, Status.EXPIRED):
+        abort(404, description="There is no consult with that reference.")
+    return found
+
+
+@bp.get("/consults/<reference>")
+@roles_required(*ANY_STAFF)
+def consult(reference: str):
+    appointment = _consult_or_404(reference)
+    settings = clinic_settings()
+    summary = _intake_summary(appointment)
+    return render_template(
+        "staff/consult.html",
+        appointment=appointment,
+        settings=settings,
+        zone=parse_zone(settings.timezone),
+        patient_zone=parse_zone(appointment.patient_timezone),
+        summary=summary,
+        may_read=can_read_intake(current_user, appointment),
+    )
+
+
+@bp.get("/consults/<reference>/intake/print")
+@roles_required(*ANY_STAFF)
+def intake_print(reference: str):
+    appointment = _consult_or_404(reference)
+    if not can_read_intake(current_user, appointment):
+        abort(403, description="Only the consult's practitioner and admins can read the intake.")
+    summary = _intake_summary(appointment)
+    if summary is None:
+        abort(404, description="This consult has no intake answers yet.")
+    settings = clinic_settings()
+    return render_template(
+        "intake/summary_print.html",
+        appointment=appointment,
+        settings=settings,
+        zone=parse_zone(settings.timezone),
+        summary=summary,
+    )
+
+
+def _intake_summary(appointment: Appointment):
+    """The intake summary if this user may read it (each reading is audited), else None."""
+    intake = appointment.intake
+    if intake is None or not can_read_intake(current_user, appointment):
+        return None
+    audit(
+        "view_intake",
+        current_user,
+        subject=f"consult {appointment.reference}",
+        now=datetime.now(UTC),
+    )
+    return build_summary(intake.answers, intake.version)
