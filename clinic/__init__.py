@@ -47,6 +47,7 @@ def register_blueprints(app: Flask) -> None:
     from clinic.api import bp as api_bp
     from clinic.booking import bp as booking_bp
     from clinic.extensions import csrf
+    from clinic.feeds import bp as calendar_bp
     from clinic.intake.routes import bp as intake_bp
     from clinic.public import bp as public_bp
     from clinic.staff import bp as staff_bp
@@ -54,6 +55,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(public_bp)
     app.register_blueprint(booking_bp)
     app.register_blueprint(intake_bp)
+    app.register_blueprint(calendar_bp)
     app.register_blueprint(staff_bp, url_prefix="/staff")
     app.register_blueprint(api_bp, url_prefix="/api/v1")
     csrf.exempt(api_bp)  # JSON API: no cookies, no session, nothing for CSRF to ride on

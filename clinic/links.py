@@ -24,12 +24,16 @@ def new_link_salt() -> str:
     return secrets.token_hex(32)
 
 
-def link_token(salt: str) -> str:
-    """The URL-safe token for ``salt`` (43 characters, 256 bits)."""
+def link_token(salt: str, purpose: str = "consult-link") -> str:
+    """The URL-safe token for ``salt`` (43 characters, 256 bits).
+
+    ``purpose`` separates kinds of link: a consult's link and a calendar feed never match.
+    """
     if not salt:
-        raise ValueError("a consult without a link salt has no link")
+        raise ValueError("no link salt, so no link")
     key = current_app.config["SECRET_KEY"].encode()
-    digest = hmac.new(key, b"consult-link\x00" + salt.encode(), hashlib.sha256).digest()
+    message = purpose.encode() + b"\x00" + salt.encode()
+    digest = hmac.new(key, message, hashlib.sha256).digest()
     return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
 
 

@@ -58,6 +58,8 @@ class ClinicSettings(db.Model):
     change_cutoff_minutes: Mapped[int] = mapped_column(default=720)
     # Reminders to the patient, in minutes before the start, comma-separated ("1440,60").
     reminder_minutes: Mapped[str] = mapped_column(sa.String(100), default="1440,60")
+    # Calendar feeds name patients by initials unless the clinic opts in to full names.
+    feed_full_names: Mapped[bool] = mapped_column(default=False)
     # Shown to a patient whose intake answers signal a risk to their safety.
     crisis_text: Mapped[str] = mapped_column(sa.Text, default=lambda: DEFAULT_CRISIS_TEXT)
 
@@ -78,6 +80,10 @@ class Practitioner(db.Model):
     # A fixed video-meeting URL, or a template with ``{reference}`` filled in per consult.
     meeting_link: Mapped[str] = mapped_column(sa.String(500), default="")
     active: Mapped[bool] = mapped_column(default=True)
+    # The calendar feed's secret URL is derived from this salt (clinic.links); a new salt
+    # rotates the URL. Only the token's hash is stored for lookups.
+    calendar_salt: Mapped[str] = mapped_column(sa.String(64), default="")
+    calendar_token_hash: Mapped[str | None] = mapped_column(sa.String(64), unique=True)
 
     hours: Mapped[list[WorkingHours]] = relationship(
         back_populates="practitioner", cascade="all, delete-orphan"

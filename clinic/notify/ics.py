@@ -51,12 +51,31 @@ def consult_calendar(event: ConsultEvent, method: str) -> bytes:
     """
     if method not in {"PUBLISH", "REQUEST", "CANCEL"}:
         raise ValueError(f"unsupported METHOD {method!r}")
+    cal = _calendar(method)
+    cal.add_component(_vevent(event, method))
+    return cal.to_ical()
+
+
+def feed_calendar(events: list[ConsultEvent], name: str) -> bytes:
+    """A subscribable calendar (METHOD:PUBLISH) of many consults, without attendees."""
+    cal = _calendar("PUBLISH")
+    cal.add("x-wr-calname", name)
+    for event in events:
+        cal.add_component(_vevent(event, "FEED"))
+    return cal.to_ical()
+
+
+def _calendar(method: str) -> icalendar.Calendar:
     cal = icalendar.Calendar()
     cal.add("prodid", PRODID)
     cal.add("version", "2.0")
     cal.add("calscale", "GREGORIAN")
     cal.add("method", method)
+    return cal
 
+
+def _vevent(event: ConsultEvent, method: str) -> icalendar.Event:
+    """One consult. ``method`` FEED leaves out the attendee (a feed is not an invitation)."""
     vevent = icalendar.Event()
     vevent.add("uid", event.uid)
     vevent.add("dtstamp", event.stamp)
@@ -69,7 +88,7 @@ def consult_calendar(event: ConsultEvent, method: str) -> bytes:
     if event.location:
         vevent.add("location", event.location)
     vevent.add("organizer", _address(event.organizer))
-    if method != "PUBLISH":
+    if method in {"REQUEST", "CANCEL"}:
         vevent.add(
             "attendee",
             _address(event.attendee, ROLE="REQ-PARTICIPANT", PARTSTAT="NEEDS-ACTION", RSVP="TRUE"),
@@ -82,5 +101,4 @@ def consult_calendar(event: ConsultEvent, method: str) -> bytes:
         alarm.add("description", event.summary)
         alarm.add("trigger", timedelta(minutes=-15))
         vevent.add_component(alarm)
-    cal.add_component(vevent)
-    return cal.to_ical()
+    return vevent

@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("staff", __name__)
 
-from clinic.staff import auth, consults  # noqa: E402,F401
+from clinic.staff import auth, calendars, consults  # noqa: E402,F401
