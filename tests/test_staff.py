@@ -107,7 +107,9 @@ def test_intake_answers_only_for_the_right_roles_and_every_reading_audited(
     sign_in(client, who)
     before = audit_count("view_intake")
 
-    page = unescape(client.get(f"/staff/consults/{clinic}").text)
+    response = client.get(f"/staff/consults/{clinic}")
+    assert response.headers["Cache-Control"] == "no-store"  # health details: never cached
+    page = unescape(response.text)
 
     assert "Urgent" in page  # everyone sees that a flag exists
     assert ("Sleeping badly since spring" in page) is reads_answers

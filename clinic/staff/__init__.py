@@ -4,4 +4,13 @@ from flask import Blueprint
 
 bp = Blueprint("staff", __name__)
 
+
+@bp.after_request
+def _private(response):
+    """Staff pages show patients' details and health answers: never cache or leak them."""
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response
+
+
 from clinic.staff import auth, calendars, consults  # noqa: E402,F401
