@@ -7,7 +7,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError, TooManyRequests
 
 from clinic.api.problems import problem
-from clinic.booking.availability import NotSetUp
+from clinic.settings import NotSetUp
 
 TITLES = {
     400: "Something in that request wasn't right",

@@ -8,10 +8,11 @@ from clinic.api.forms import SlotsQuery, json_to_formdata
 from clinic.api.openapi import document
 from clinic.api.problems import field_errors, invalid, problem
 from clinic.booking import services
-from clinic.booking.availability import active_practitioners, clinic_settings, open_times
+from clinic.booking.availability import active_practitioners, open_times
 from clinic.booking.forms import ApiBookingForm, set_practitioner_choices
 from clinic.formatting import parse_zone
 from clinic.scheduling import local_day_window
+from clinic.settings import clinic_settings
 
 MAX_DAYS = 62
 MAX_AHEAD_DAYS = 730

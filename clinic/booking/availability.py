@@ -24,21 +24,11 @@ from clinic.models import (
     WorkingHours,
 )
 from clinic.scheduling import Availability, Interval, OpenTime, Rules, WeeklyRange, first_available
+from clinic.settings import NotSetUp, clinic_settings
 
 DEFAULT_CONSULT = "free-consult"
 # Daily caps count whole local days, which reach up to ~26 hours beyond a UTC window.
 _MARGIN = timedelta(days=2)
-
-
-class NotSetUp(Exception):
-    """The clinic has no settings, consult type or practitioner yet."""
-
-
-def clinic_settings() -> ClinicSettings:
-    settings = db.session.get(ClinicSettings, 1)
-    if settings is None:
-        raise NotSetUp("The clinic has not been set up yet.")
-    return settings
 
 
 def consult_type() -> ConsultType:

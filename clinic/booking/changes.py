@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from clinic.booking.availability import availabilities, clinic_settings, consult_type, rules_for
+from clinic.booking.availability import availabilities, consult_type, rules_for
 from clinic.booking.services import (
     NotBookable,
     SlotTaken,
@@ -26,6 +26,7 @@ from clinic.extensions import db
 from clinic.models import Appointment, ClinicSettings, Practitioner, Status
 from clinic.notify.outbox import notify_cancelled, notify_rescheduled
 from clinic.scheduling.slots import slot_at
+from clinic.settings import clinic_settings
 
 __all__ = ["NotBookable", "SlotTaken", "TooLate", "NotChangeable", "cancel", "reschedule"]
 

@@ -6,12 +6,12 @@ from flask import flash, redirect, render_template, request, url_for
 from werkzeug.datastructures import MultiDict
 
 from clinic.booking import bp, changes, services
-from clinic.booking.availability import clinic_settings
 from clinic.booking.forms import CancelForm, RescheduleForm, SlotQueryForm
 from clinic.booking.routes import appointment_or_404, link_limit, picker_context, utc_now
 from clinic.extensions import limiter
 from clinic.formatting import parse_zone, when_label
 from clinic.models import Status
+from clinic.settings import clinic_settings
 
 
 @bp.get("/manage/<token>")

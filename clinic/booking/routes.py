@@ -4,7 +4,7 @@ from urllib.parse import urlsplit
 from flask import Response, abort, current_app, redirect, render_template, request, url_for
 
 from clinic.booking import bp, services
-from clinic.booking.availability import active_practitioners, clinic_settings, open_times
+from clinic.booking.availability import active_practitioners, open_times
 from clinic.booking.forms import (
     HoldForm,
     PatientDetailsForm,
@@ -17,6 +17,7 @@ from clinic.notify.compose import clinic_mailbox
 from clinic.notify.events import Version, consult_event
 from clinic.notify.ics import Person, consult_calendar
 from clinic.scheduling import group_by_day, local_day_window
+from clinic.settings import clinic_settings
 
 
 def utc_now() -> datetime:

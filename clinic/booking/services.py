@@ -18,7 +18,6 @@ from sqlalchemy.exc import IntegrityError
 from clinic.booking.availability import (
     active_practitioners,
     availabilities,
-    clinic_settings,
     consult_type,
     rules_for,
 )
@@ -29,6 +28,7 @@ from clinic.models import Appointment, Patient, Practitioner, Status
 from clinic.notify.outbox import notify_booked
 from clinic.scheduling import Availability, Interval, OpenTime, Rules, first_available, nearest
 from clinic.scheduling.slots import slot_at
+from clinic.settings import clinic_settings
 
 _REFERENCE_ALPHABET = "ABCDEFGHJKMNPQRSTVWXYZ23456789"
 

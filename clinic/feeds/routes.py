@@ -2,10 +2,10 @@ from datetime import UTC, datetime
 
 from flask import Response, abort
 
-from clinic.booking.availability import clinic_settings
 from clinic.booking.routes import link_limit
 from clinic.extensions import limiter
 from clinic.feeds import bp, services
+from clinic.settings import clinic_settings
 
 
 @bp.get("/calendar/<token>.ics")

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
 
-from clinic.booking.availability import clinic_settings
 from clinic.booking.routes import appointment_or_404, link_limit, utc_now
 from clinic.extensions import limiter
 from clinic.formatting import parse_zone
 from clinic.intake import services
 from clinic.intake.questionnaire import ESTIMATED_MINUTES, SECTIONS, minutes_left, section
 from clinic.intake.scoring import is_crisis
+from clinic.settings import clinic_settings
 
 bp = Blueprint("intake", __name__, url_prefix="/intake")
 

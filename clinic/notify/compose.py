@@ -15,7 +15,6 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app, render_template
 
-from clinic.extensions import db
 from clinic.formatting import duration_label, short_when, when_label
 from clinic.links import absolute_url, link_token, manage_url
 from clinic.models import Appointment, ClinicSettings, OutboxMessage
@@ -23,6 +22,7 @@ from clinic.notify.events import Version, consult_event
 from clinic.notify.ics import Person, consult_calendar
 from clinic.notify.mime import Invite, Mailbox, build_email
 from clinic.notify.outbox import PATIENT, PRACTITIONER, STAFF, Kind
+from clinic.settings import clinic_settings
 
 # The iTIP METHOD each kind of message carries; reminders carry no invite.
 METHODS = {Kind.BOOKED: "REQUEST", Kind.RESCHEDULED: "REQUEST", Kind.CANCELLED: "CANCEL"}
@@ -34,10 +34,6 @@ class Composed:
     text: str
     html: str
     invite: Invite | None
-
-
-def clinic_settings() -> ClinicSettings:
-    return db.session.get(ClinicSettings, 1)
 
 
 def clinic_mailbox(settings: ClinicSettings) -> Mailbox:

@@ -13,6 +13,7 @@ import sqlalchemy as sa
 
 from clinic.extensions import db
 from clinic.models import Appointment, ClinicSettings, OutboxMessage, OutboxStatus
+from clinic.settings import clinic_settings
 
 
 class Kind:
@@ -57,8 +58,8 @@ def notify_urgent_intake(appointment: Appointment, now: datetime) -> None:
     payload = _snapshot(appointment, now)
     practitioner = appointment.practitioner
     recipients = [(practitioner.email, practitioner.name)]
-    settings = db.session.get(ClinicSettings, 1)
-    if settings and settings.contact_email.lower() not in ("", practitioner.email.lower()):
+    settings = clinic_settings()
+    if settings.contact_email.lower() not in ("", practitioner.email.lower()):
         recipients.append((settings.contact_email, settings.name))
     for address, name in recipients:
         _add(appointment, Kind.URGENT_INTAKE, STAFF, address, name, payload, now)

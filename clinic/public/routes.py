@@ -1,8 +1,9 @@
 from flask import render_template
 
-from clinic.booking.availability import active_practitioners, clinic_settings, consult_type
+from clinic.booking.availability import active_practitioners, consult_type
 from clinic.extensions import db
 from clinic.public import bp
+from clinic.settings import clinic_settings
 
 
 @bp.get("/")

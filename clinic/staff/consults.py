@@ -8,12 +8,12 @@ import sqlalchemy as sa
 from flask import abort, render_template
 from flask_login import current_user
 
-from clinic.booking.availability import clinic_settings
 from clinic.extensions import db
 from clinic.formatting import parse_zone
 from clinic.intake.summary import build_summary
 from clinic.models import Appointment, Status
 from clinic.scheduling import local_day_window
+from clinic.settings import clinic_settings
 from clinic.staff import bp
 from clinic.staff.access import ANY_STAFF, can_read_intake, roles_required
 from clinic.staff.accounts import audit
@@ -63,7 +63,6 @@ def consult(reference: str):
         zone=parse_zone(settings.timezone),
         patient_zone=parse_zone(appointment.patient_timezone),
         summary=summary,
-        may_read=can_read_intake(current_user, appointment),
     )
 
 
