@@ -170,3 +170,23 @@ def test_who_may_see_and_replace_feed_addresses(client, ada):
 def test_an_unknown_feed_address_is_404(client, ada):
     assert client.get("/calendar/" + "x" * 43 + ".ics").status_code == 404
     assert client.get("/calendar/" + "x" * 500 + ".ics").status_code == 404
+
+
+def test_the_feed_takes_the_same_number_of_queries_however_many_consults(client, ada):
+    """Patients and the consult type are loaded together, not one query per consult."""
+    from tests.test_query_count import counting
+
+    sign_in(client, "ada@clinic.test")
+    path = feed_path(client)
+    now = datetime.now(UTC)
+
+    def statements() -> int:
+        with counting() as seen:
+            assert client.get(path).status_code == 200
+        return len(seen)
+
+    factories.appointment(ada, now + timedelta(days=2))
+    few = statements()
+    for day in range(3, 9):
+        factories.appointment(ada, now + timedelta(days=day))
+    assert statements() == few

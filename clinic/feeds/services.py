@@ -11,6 +11,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
+from sqlalchemy.orm import selectinload
 
 from clinic.extensions import db
 from clinic.links import absolute_url, hash_token, link_token, new_link_salt
@@ -58,6 +59,7 @@ def feed_bytes(practitioner: Practitioner, settings: ClinicSettings, now: dateti
             Appointment.status.in_(SHOWN),
             Appointment.starts_at >= now - HISTORY,
         )
+        .options(selectinload(Appointment.patient), selectinload(Appointment.consult_type))
         .order_by(Appointment.starts_at)
     ).all()
     organizer = clinic_mailbox(settings)

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 import sqlalchemy as sa
 from flask import abort, render_template
 from flask_login import current_user
+from sqlalchemy.orm import selectinload
 
 from clinic.extensions import db
 from clinic.formatting import parse_zone
@@ -36,6 +37,7 @@ def home():
                 [Status.CONFIRMED, Status.COMPLETED, Status.NO_SHOW, Status.CANCELLED]
             ),
         )
+        .options(selectinload(Appointment.patient), selectinload(Appointment.practitioner))
         .order_by(Appointment.starts_at)
     ).all()
     return render_template(
