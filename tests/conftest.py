@@ -21,6 +21,7 @@ from flask_migrate import upgrade
 from clinic import create_app
 from clinic.extensions import db
 from config import TestingConfig
+from tests.smtp import SmtpSink
 
 ADMIN_URL = os.environ.get(
     "TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -162,6 +163,14 @@ def client(app):
 @pytest.fixture
 def runner(app):
     return app.test_cli_runner()
+
+
+@pytest.fixture
+def sink():
+    """A real SMTP server on a free loopback port (tests/smtp.py), stopped at teardown."""
+    server = SmtpSink().start()
+    yield server
+    server.stop()
 
 
 def csrf_token(html: str) -> str:

@@ -57,14 +57,6 @@ REPORT_LINE = re.compile(
 
 
 @pytest.fixture
-def sink():
-    """A real SMTP server on a free loopback port, stopped at teardown."""
-    server = SmtpSink().start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
 def mail_config() -> dict:
     """Extra app settings; a test overrides this by parametrizing ``mail_config``."""
     return {}
@@ -579,6 +571,22 @@ def test_markup_in_a_name_is_escaped_in_the_html(mail_app, practitioner, sink):
         assert "&lt;script&gt;alert(1)&lt;/script&gt;" in markup
         assert "<script" not in markup.lower()
         assert SCRIPT_NAME in body_text(received.message, "plain")
+
+
+def test_markup_in_a_cancellation_reason_is_escaped_in_the_html(mail_app, practitioner, sink):
+    """The patient's own words reach staff and patient emails; in HTML only escaped."""
+    appointment, token = book(factories.next_grid_time(3, 9))
+    changes.cancel(token, SCRIPT_NAME, now_utc())
+
+    deliver(now_utc() + timedelta(seconds=1))
+
+    cancellations = [r for r in sink.received if "Cancelled" in str(r.message["Subject"])]
+    assert len(cancellations) == 2
+    for received in cancellations:
+        markup = body_text(received.message, "html")
+        assert "Reason given: &lt;script&gt;alert(1)&lt;/script&gt;" in markup
+        assert "<script" not in markup.lower()
+        assert f"Reason given: {SCRIPT_NAME}" in body_text(received.message, "plain")
 
 
 def test_the_forms_refuse_a_name_with_a_line_break(mail_app, practitioner, sink):

@@ -24,7 +24,6 @@ from clinic.notify.compose import compose
 from clinic.notify.delivery import deliver_due
 from tests import factories
 from tests.conftest import running_app
-from tests.smtp import SmtpSink
 
 NOW = datetime(2026, 10, 20, 9, 0, tzinfo=UTC)
 START = datetime(2026, 10, 23, 15, 0, tzinfo=UTC)  # three days after NOW
@@ -334,13 +333,6 @@ def test_a_reschedule_across_a_dst_change_keeps_reminders_absolute(
 
 
 # --- end to end, through a real SMTP server -----------------------------------------------
-
-
-@pytest.fixture
-def sink():
-    server = SmtpSink().start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture
