@@ -472,8 +472,9 @@ def test_a_risk_answer_shows_crisis_help_before_the_page_is_sent(browser, booked
             name="Thoughts that you would be better off dead or of hurting yourself in some way",
         )
         item9.get_by_label("Several days").check()
-        # Shown at once, on the same page, before anything is sent.
+        # Shown at once, on the same page where the patient is reading, before anything is sent.
         expect(crisis).to_be_visible()
+        expect(crisis).to_be_in_viewport()
         expect(crisis).to_contain_text("988")
         assert page.url.endswith(f"/intake/{token}/mood")
         with live.app.app_context():
