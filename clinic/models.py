@@ -200,6 +200,27 @@ class Appointment(db.Model):
         return self.status == Status.CONFIRMED
 
 
+class ConsultNote(db.Model):
+    """An internal note on a consult, for running the schedule; staff only, never emailed."""
+
+    __tablename__ = "consult_note"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    appointment_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("appointment.id", ondelete="CASCADE"), index=True
+    )
+    staff_user_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("staff_user.id", ondelete="SET NULL")
+    )
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    body: Mapped[str] = mapped_column(sa.Text)
+
+    appointment: Mapped[Appointment] = relationship(
+        backref=backref("notes", order_by="ConsultNote.at", passive_deletes=True)
+    )
+    author: Mapped[StaffUser | None] = relationship()
+
+
 class OutboxStatus(enum.StrEnum):
     PENDING = "pending"  # waiting for its time, or for its next attempt after a failure
     SENDING = "sending"  # claimed by a worker until ``lease_expires_at``
