@@ -16,59 +16,17 @@ import sqlalchemy as sa
 
 from clinic.booking import services
 from clinic.extensions import db
-from clinic.intake.services import save_section
-from clinic.models import AuditEvent, OutboxMessage, StaffUser
+from clinic.models import OutboxMessage, StaffUser
 from clinic.notify.compose import compose
 from clinic.staff.accounts import create_staff
 from tests import factories
 from tests.conftest import csrf_token, running_app
-
-PASSWORD = "correct horse battery"
-ACCOUNTS = {
-    "admin": ("admin@clinic.test", "admin"),
-    "own": ("ada@clinic.test", "practitioner"),
-    "other": ("ben@clinic.test", "practitioner"),
-    "desk": ("desk@clinic.test", "frontdesk"),
-}
+from tests.staff_support import ACCOUNTS, PASSWORD, audit_count, seed_staff_clinic, sign_in
 
 
 @pytest.fixture
 def clinic(app):
-    """Two practitioners with staff accounts, an admin, a front desk, and one consult with
-    Dr Ada whose intake has a red flag."""
-    factories.clinic(timezone="America/New_York")
-    ada = factories.practitioner(name="Dr Ada Lane", email="ada@clinic.test")
-    factories.practitioner(name="Dr Ben Ode", email="ben@clinic.test")
-    for email, role in ACCOUNTS.values():
-        create_staff(email, role, PASSWORD)
-    now = datetime.now(UTC)
-    appointment, token = services.book(
-        ada.id,
-        factories.next_grid_time(days_ahead=3, hour=15),
-        ZoneInfo("Europe/London"),
-        services.PatientDetails("Jo Patient", "jo@example.com"),
-        now,
-        "clinic.test",
-    )
-    save_section(token, "mood", {"phq9_9": ["1"], "phq9_1": ["2"]}, now)
-    save_section(token, "goals", {"goals_concerns": ["Sleeping badly since spring"]}, now)
-    return appointment.reference
-
-
-def sign_in(client, who: str, password: str = PASSWORD, next_: str | None = None):
-    email = ACCOUNTS[who][0] if who in ACCOUNTS else who
-    page = client.get("/staff/sign-in")
-    data = {"csrf_token": csrf_token(page.text), "email": email, "password": password}
-    if next_ is not None:
-        data["next"] = next_
-    return client.post("/staff/sign-in", data=data)
-
-
-def audit_count(action: str) -> int:
-    db.session.rollback()
-    return db.session.scalar(
-        sa.select(sa.func.count()).select_from(AuditEvent).where(AuditEvent.action == action)
-    )
+    return seed_staff_clinic()
 
 
 # --- who may see what ----------------------------------------------------------------------

@@ -1,0 +1,108 @@
+"""Every staff route, walked as anonymous, front desk, practitioner (own and other) and admin.
+
+The table must name every ``staff.*`` endpoint the app registers: a new route that is not in it
+fails the first test, so no page can be added without deciding who may use it. ``OK`` means
+the role gets the page or its action (any status below 500 other than 401, 403, 404 or a
+redirect to sign-in); a number is the exact status expected.
+"""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+
+from clinic.extensions import db
+from clinic.models import OutboxMessage, Practitioner
+from tests.conftest import csrf_token
+from tests.staff_support import seed_staff_clinic, sign_in
+
+OK = "ok"
+ROLES = ("desk", "own", "other", "admin")
+
+
+def everyone(status=OK):
+    return {role: status for role in ROLES}
+
+
+def only(*roles, otherwise=403):
+    return {role: (OK if role in roles else otherwise) for role in ROLES}
+
+
+# endpoint: (method, URL template, expected per role). Placeholders come from ``places``.
+# Order matters only in that signing out comes last.
+WALK = {
+    "staff.home": ("GET", "/staff/", everyone()),
+    "staff.consult": ("GET", "/staff/consults/{ref}", everyone()),
+    "staff.intake_print": (
+        "GET",
+        "/staff/consults/{ref}/intake/print",
+        only("admin", "own"),
+    ),
+    "staff.password": ("GET", "/staff/password", everyone()),
+    "staff.calendars": ("GET", "/staff/calendar", only("admin", "own", "other")),
+    "staff.rotate_calendar": (
+        "POST",
+        "/staff/calendar/{ada}/rotate",
+        {"desk": 403, "own": OK, "other": 404, "admin": OK},
+    ),
+    "staff.sign_out": ("POST", "/staff/sign-out", everyone(303)),  # to the sign-in page
+}
+PUBLIC = {"staff.sign_in"}
+
+
+@pytest.fixture
+def places(app):
+    """The consult's reference and the ids the routes' URLs need."""
+    reference = seed_staff_clinic()
+    ids = dict(db.session.execute(sa.select(Practitioner.email, Practitioner.id)).all())
+    message = db.session.scalar(sa.select(OutboxMessage.id).limit(1))
+    return {
+        "ref": reference,
+        "ada": ids["ada@clinic.test"],
+        "ben": ids["ben@clinic.test"],
+        "message": message,
+    }
+
+
+def test_the_walk_names_every_staff_route(app):
+    endpoints = {r.endpoint for r in app.url_map.iter_rules() if r.endpoint.startswith("staff.")}
+    assert endpoints - PUBLIC == set(WALK), "add new staff routes to WALK"
+
+
+def _request(client, method: str, url: str, token: str | None):
+    if method == "GET":
+        return client.get(url)
+    return client.post(url, data={"csrf_token": token} if token else {})
+
+
+def _signed_in_page_token(client) -> str:
+    return csrf_token(client.get("/staff/password").text)
+
+
+@pytest.mark.parametrize("endpoint", sorted(WALK))
+def test_anonymous_visitors_are_sent_to_sign_in(client, places, endpoint):
+    method, template, _ = WALK[endpoint]
+    token = csrf_token(client.get("/staff/sign-in").text)
+    response = _request(client, method, template.format(**places), token)
+    assert response.status_code == 302, (endpoint, response.status_code)
+    assert "/staff/sign-in" in response.headers["Location"]
+
+
+@pytest.mark.parametrize("who", ROLES)
+def test_each_role_may_use_only_its_routes(client, places, who):
+    assert sign_in(client, who).status_code == 303
+    token = _signed_in_page_token(client)
+    seen = {}
+    for endpoint, (method, template, expected) in WALK.items():
+        response = _request(client, method, template.format(**places), token)
+        location = response.headers.get("Location", "")
+        if expected[who] == OK:
+            allowed = (
+                response.status_code < 500
+                and response.status_code not in (401, 403, 404)
+                and "/staff/sign-in" not in location
+            )
+            seen[endpoint] = OK if allowed else response.status_code
+        else:
+            seen[endpoint] = response.status_code
+    assert seen == {endpoint: expected[who] for endpoint, (_, _, expected) in WALK.items()}
