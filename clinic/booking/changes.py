@@ -28,7 +28,16 @@ from clinic.notify.outbox import notify_cancelled, notify_rescheduled
 from clinic.scheduling.slots import slot_at
 from clinic.settings import clinic_settings
 
-__all__ = ["NotBookable", "SlotTaken", "TooLate", "NotChangeable", "cancel", "reschedule"]
+__all__ = [
+    "NotBookable",
+    "SlotTaken",
+    "TooLate",
+    "NotChangeable",
+    "cancel",
+    "mark_cancelled",
+    "move",
+    "reschedule",
+]
 
 
 class TooLate(Exception):
@@ -55,6 +64,18 @@ def reschedule(token: str, new_start: datetime, now: datetime) -> Appointment:
     if new_start == appointment.starts_at:
         db.session.rollback()
         return appointment
+    move(appointment, new_start, now)
+    commit_or_taken(appointment.practitioner_id, new_start, now)
+    return appointment
+
+
+def move(appointment: Appointment, new_start: datetime, now: datetime) -> None:
+    """Inside the write transaction, with the practitioner locked: move the consult to
+    ``new_start`` if the practitioner is free then, and write the updated invites.
+
+    The caller commits (``commit_or_taken``). Rolls back and raises ``SlotTaken`` or
+    ``NotBookable`` when the time cannot be had.
+    """
     settings, kind = clinic_settings(), consult_type()
     rules = rules_for(settings, kind)
     check_bookable_window(new_start, now, rules)
@@ -76,8 +97,6 @@ def reschedule(token: str, new_start: datetime, now: datetime) -> Appointment:
     appointment.sequence += 1
     appointment.updated_at = now
     notify_rescheduled(appointment, settings, previous, now)
-    commit_or_taken(practitioner_id, new_start, now)
-    return appointment
 
 
 def cancel(token: str, reason: str, now: datetime) -> Appointment:
@@ -87,14 +106,20 @@ def cancel(token: str, reason: str, now: datetime) -> Appointment:
         db.session.rollback()
         return appointment
     _check_changeable(appointment, now)
+    mark_cancelled(appointment, reason, now)
+    db.session.commit()
+    return appointment
+
+
+def mark_cancelled(appointment: Appointment, reason: str, now: datetime) -> None:
+    """Inside the write transaction: cancel the consult and write the cancellations (both
+    people get a METHOD:CANCEL; pending reminders are dropped). The caller commits."""
     appointment.status = Status.CANCELLED.value
     appointment.cancelled_at = now
     appointment.cancel_reason = reason.strip()[:500]
     appointment.sequence += 1
     appointment.updated_at = now
     notify_cancelled(appointment, now)
-    db.session.commit()
-    return appointment
 
 
 def _lock(token: str, now: datetime) -> Appointment:

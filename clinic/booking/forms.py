@@ -29,7 +29,7 @@ from wtforms.validators import (
 from clinic.formatting import CONTROL_CATEGORIES, parse_zone, zone_names
 
 
-def _strip(value):
+def strip_text(value):
     return value.strip() if isinstance(value, str) else value
 
 
@@ -153,7 +153,7 @@ class RescheduleForm(FlaskForm):
 class CancelForm(FlaskForm):
     reason = TextAreaField(
         "Reason (optional)",
-        filters=[_strip],
+        filters=[strip_text],
         validators=[
             Optional(),
             Length(max=500, message="Please keep the reason under 500 characters."),
@@ -165,12 +165,12 @@ class CancelForm(FlaskForm):
 class PatientDetailsForm(FlaskForm):
     name = StringField(
         "Full name",
-        filters=[_strip],
+        filters=[strip_text],
         validators=[DataRequired("Please tell us your name."), Length(max=100), printable],
     )
     email = EmailField(
         "Email",
-        filters=[_strip],
+        filters=[strip_text],
         validators=[
             DataRequired("Please give an email address for your confirmation."),
             Length(max=254),
@@ -182,7 +182,7 @@ class PatientDetailsForm(FlaskForm):
     )
     phone = TelField(
         "Phone (optional)",
-        filters=[_strip],
+        filters=[strip_text],
         validators=[
             Optional(),
             Length(max=30),

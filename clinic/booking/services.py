@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import secrets
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -90,12 +91,18 @@ def book(
     now: datetime,
     uid_domain: str,
     source: str = "api",
+    before_commit: Callable[[Appointment], None] | None = None,
 ) -> tuple[Appointment, str]:
-    """Book ``start`` outright (no hold): the API's path and a staff member's."""
+    """Book ``start`` outright (no hold): the API's path and a staff member's.
+
+    ``before_commit`` may add rows of its own (an audit entry) to the booking's transaction.
+    """
     begin_write()
     appointment, token = _claim(practitioner_id, start, patient_zone, now, uid_domain)
     appointment.source = source
     _confirm(appointment, details, now)
+    if before_commit is not None:
+        before_commit(appointment)
     commit_or_taken(practitioner_id, start, now)
     return appointment, token
 
