@@ -37,3 +37,11 @@ def can_read_intake(user: StaffUser, appointment: Appointment) -> bool:
     if user.role == Role.ADMIN:
         return True
     return user.role == Role.PRACTITIONER and user.practitioner_id == appointment.practitioner_id
+
+
+def can_act_on(user: StaffUser, appointment: Appointment) -> bool:
+    """Cancel, move, mark or annotate: the front desk and admins any consult, a practitioner
+    their own."""
+    if user.role in (Role.ADMIN, Role.FRONTDESK):
+        return True
+    return user.role == Role.PRACTITIONER and user.practitioner_id == appointment.practitioner_id

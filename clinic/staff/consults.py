@@ -16,8 +16,10 @@ from clinic.models import Appointment, Status
 from clinic.scheduling import local_day_window
 from clinic.settings import clinic_settings
 from clinic.staff import bp
-from clinic.staff.access import ANY_STAFF, can_read_intake, roles_required
+from clinic.staff.access import ANY_STAFF, can_act_on, can_read_intake, roles_required
 from clinic.staff.accounts import audit
+from clinic.staff.consult_services import OUTCOMES, find_consult
+from clinic.staff.forms import CancelConsultForm, NoteForm, OutcomeForm
 
 
 @bp.get("/")
@@ -45,9 +47,9 @@ def home():
     )
 
 
-def _consult_or_404(reference: str) -> Appointment:
-    found = db.session.scalar(sa.select(Appointment).where(Appointment.reference == reference))
-    if found is None or found.status in (Status.HELD, Status.EXPIRED):
+def consult_or_404(reference: str) -> Appointment:
+    found = find_consult(reference)
+    if found is None:
         abort(404, description="There is no consult with that reference.")
     return found
 
@@ -55,23 +57,40 @@ def _consult_or_404(reference: str) -> Appointment:
 @bp.get("/consults/<reference>")
 @roles_required(*ANY_STAFF)
 def consult(reference: str):
-    appointment = _consult_or_404(reference)
+    """Patient details, both zones, status, notes, the intake as the role allows, actions."""
+    return render_consult(consult_or_404(reference))
+
+
+def render_consult(appointment: Appointment, status: int = 200, **forms):
+    """The consult page; ``forms`` replaces a blank form with one that has errors to show."""
     settings = clinic_settings()
-    summary = _intake_summary(appointment)
+    now = datetime.now(UTC)
+    booked = appointment.status == Status.CONFIRMED
+    forms = {
+        "cancel_form": CancelConsultForm(formdata=None),
+        "outcome_form": OutcomeForm(formdata=None),
+        "note_form": NoteForm(formdata=None),
+        **forms,
+    }
     return render_template(
         "staff/consult.html",
         appointment=appointment,
         settings=settings,
         zone=parse_zone(settings.timezone),
         patient_zone=parse_zone(appointment.patient_timezone),
-        summary=summary,
-    )
+        summary=_intake_summary(appointment),
+        may_act=can_act_on(current_user, appointment),
+        may_move=booked and now < appointment.ends_at,
+        may_mark=appointment.status in OUTCOMES + (Status.CONFIRMED,)
+        and now >= appointment.starts_at,
+        **forms,
+    ), status
 
 
 @bp.get("/consults/<reference>/intake/print")
 @roles_required(*ANY_STAFF)
 def intake_print(reference: str):
-    appointment = _consult_or_404(reference)
+    appointment = consult_or_404(reference)
     if not can_read_intake(current_user, appointment):
         abort(403, description="Only the consult's practitioner and admins can read the intake.")
     summary = _intake_summary(appointment)

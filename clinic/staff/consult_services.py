@@ -1,0 +1,171 @@
+"""What staff do to a consult: cancel, reschedule, record the outcome, add a note, book one.
+
+Each public function is one transaction, audited inside it. Changes of time take the same
+locks and checks as a patient's own booking (invariant 1) and write the same emails to the
+outbox (invariant 3); staff are not bound by the patients' online change window.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+
+from clinic.booking import changes, services
+from clinic.booking.services import NotBookable, PatientDetails, SlotTaken, commit_or_taken
+from clinic.database import begin_write, lock_rows
+from clinic.extensions import db
+from clinic.models import Appointment, ConsultNote, Practitioner, StaffUser, Status
+from clinic.notify.outbox import drop_reminders
+from clinic.staff.accounts import audit
+
+__all__ = [
+    "NotBookable",
+    "SlotTaken",
+    "ConsultNotFound",
+    "Refused",
+    "add_note",
+    "book_for_patient",
+    "cancel",
+    "record_outcome",
+    "reschedule",
+]
+
+OUTCOMES = (Status.COMPLETED.value, Status.NO_SHOW.value)
+
+
+class ConsultNotFound(LookupError):
+    """No booked consult has that reference."""
+
+
+class Refused(Exception):
+    """The consult's state does not allow this (a plain-language reason)."""
+
+
+def find_consult(reference: str) -> Appointment | None:
+    """The consult staff can see under ``reference``: never a hold or a lapsed hold."""
+    found = db.session.scalar(sa.select(Appointment).where(Appointment.reference == reference))
+    if found is None or found.status in (Status.HELD, Status.EXPIRED):
+        return None
+    return found
+
+
+def cancel(reference: str, reason: str, user: StaffUser, now: datetime) -> Appointment:
+    """Cancel a booked consult that has not ended; both people get the cancellation."""
+    appointment = _lock(reference)
+    if appointment.status != Status.CONFIRMED:
+        _refuse("Only a booked consult can be cancelled; this one is " + _status(appointment))
+    if appointment.ends_at <= now:
+        _refuse("This consult is over: mark it completed or no-show instead.")
+    changes.mark_cancelled(appointment, reason, now)
+    _audit("consult_cancelled", user, appointment, now)
+    db.session.commit()
+    return appointment
+
+
+def reschedule(
+    reference: str, new_start: datetime, user: StaffUser, now: datetime
+) -> tuple[Appointment, datetime]:
+    """Move a booked consult to a free time of the same practitioner; returns it and its
+    previous start. Both people get the updated invite."""
+    appointment = _lock(reference)
+    if appointment.status != Status.CONFIRMED or appointment.ends_at <= now:
+        _refuse("Only a booked consult that has not ended can be moved.")
+    previous = appointment.starts_at
+    if new_start == previous:
+        _refuse("That is already the consult's time; nothing changed.")
+    changes.move(appointment, new_start, now)
+    _audit("consult_rescheduled", user, appointment, now, f"from {previous.isoformat()}")
+    commit_or_taken(appointment.practitioner_id, new_start, now)
+    return appointment, previous
+
+
+def record_outcome(reference: str, outcome: str, user: StaffUser, now: datetime) -> Appointment:
+    """Mark a consult that has started as completed or as a no-show (or correct that mark)."""
+    if outcome not in OUTCOMES:
+        raise Refused("Please choose completed or no-show.")
+    appointment = _lock(reference)
+    if appointment.status not in (Status.CONFIRMED, *OUTCOMES):
+        _refuse("Only a booked consult can be marked; this one is " + _status(appointment))
+    if now < appointment.starts_at:
+        _refuse("This consult has not started yet, so it can't be marked yet.")
+    if appointment.status == outcome:
+        db.session.rollback()
+        return appointment
+    appointment.status = outcome
+    appointment.updated_at = now
+    drop_reminders(appointment, "The consult has taken place.")
+    _audit(f"consult_{outcome}", user, appointment, now)
+    db.session.commit()
+    return appointment
+
+
+def add_note(reference: str, body: str, user: StaffUser, now: datetime) -> ConsultNote:
+    begin_write()
+    appointment = find_consult(reference)
+    if appointment is None:
+        db.session.rollback()
+        raise ConsultNotFound(reference)
+    note = ConsultNote(appointment=appointment, author=user, at=now, body=body.strip())
+    db.session.add(note)
+    _audit("note_added", user, appointment, now)
+    db.session.commit()
+    return note
+
+
+def book_for_patient(
+    practitioner_id: int | None,
+    start: datetime,
+    patient_zone: ZoneInfo,
+    details: PatientDetails,
+    user: StaffUser,
+    now: datetime,
+    uid_domain: str,
+) -> Appointment:
+    """Book a consult on a patient's behalf (a phone call); the patient gets the usual emails."""
+    appointment, _token = services.book(
+        practitioner_id,
+        start,
+        patient_zone,
+        details,
+        now,
+        uid_domain,
+        source="staff",
+        before_commit=lambda booked: _audit("consult_booked", user, booked, now),
+    )
+    return appointment
+
+
+def _lock(reference: str) -> Appointment:
+    """Begin the write transaction: the consult, its practitioner locked (invariant 1)."""
+    begin_write()
+    appointment = find_consult(reference)
+    if appointment is None:
+        db.session.rollback()
+        raise ConsultNotFound(reference)
+    lock_rows(Practitioner, [appointment.practitioner_id])
+    db.session.refresh(appointment)
+    return appointment
+
+
+def _refuse(reason: str) -> None:
+    db.session.rollback()
+    raise Refused(reason)
+
+
+def _status(appointment: Appointment) -> str:
+    return appointment.status.replace("_", " ") + "."
+
+
+def _audit(
+    action: str, user: StaffUser, appointment: Appointment, now: datetime, detail: str = ""
+) -> None:
+    audit(
+        action,
+        user,
+        subject=f"consult {appointment.reference}",
+        detail=detail,
+        now=now,
+        commit=False,
+    )
