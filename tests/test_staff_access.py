@@ -38,6 +38,22 @@ WALK = {
         "/staff/consults/{ref}/intake/print",
         only("admin", "own"),
     ),
+    "staff.reschedule_times": (
+        "GET",
+        "/staff/consults/{ref}/reschedule",
+        only("admin", "desk", "own"),
+    ),
+    # Actions posted empty: allowed roles get the form back with its message (422).
+    "staff.reschedule": ("POST", "/staff/consults/{ref}/reschedule", only("admin", "desk", "own")),
+    "staff.cancel_consult": ("POST", "/staff/consults/{ref}/cancel", only("admin", "desk", "own")),
+    "staff.record_outcome": (
+        "POST",
+        "/staff/consults/{ref}/outcome",
+        only("admin", "desk", "own"),
+    ),
+    "staff.add_note": ("POST", "/staff/consults/{ref}/notes", only("admin", "desk", "own")),
+    "staff.phone_booking": ("GET", "/staff/book", only("admin", "desk")),
+    "staff.phone_booking_details": ("GET", "/staff/book/details", only("admin", "desk")),
     "staff.password": ("GET", "/staff/password", everyone()),
     "staff.calendars": ("GET", "/staff/calendar", only("admin", "own", "other")),
     "staff.rotate_calendar": (
