@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from flask import request
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from clinic.database import begin_write
 from clinic.extensions import db
 from clinic.models import AuditEvent, Practitioner, Role, StaffUser
 
@@ -66,6 +67,7 @@ def check_new_password(password: str) -> None:
 
 def authenticate(email: str, password: str, now: datetime) -> StaffUser | None:
     """The active account matching ``email`` and ``password``; every attempt is audited."""
+    begin_write()  # it writes after reading: take SQLite's write lock first, not mid-way
     email = email.strip().lower()
     user = db.session.scalar(sa.select(StaffUser).where(StaffUser.email == email))
     matches = check_password_hash(user.password_hash if user else _DUMMY_HASH, password)
@@ -79,6 +81,7 @@ def authenticate(email: str, password: str, now: datetime) -> StaffUser | None:
 
 
 def change_password(user: StaffUser, current: str, new: str, now: datetime) -> None:
+    begin_write()
     if not check_password_hash(user.password_hash, current):
         raise AccountError("Your current password isn't right.")
     check_new_password(new)
@@ -95,7 +98,14 @@ def audit(
     now: datetime,
     commit: bool = True,
 ) -> None:
-    """Record an event. Subjects and details name things (a consult's reference), never health."""
+    """Record an event. Subjects and details name things (a consult's reference), never health.
+
+    With ``commit`` the event is its own transaction unless the caller has changes pending
+    (then the caller must have begun it with ``begin_write``).
+    """
+    session = db.session()
+    if commit and not (session.new or session.dirty or session.deleted):
+        begin_write()  # after a page's reads: take SQLite's write lock before writing
     db.session.add(
         AuditEvent(
             at=now,
