@@ -36,6 +36,7 @@ import sqlalchemy as sa
 
 from clinic.extensions import db
 from clinic.models import ACTIVE, Appointment, ClinicSettings, Practitioner
+from clinic.staff.accounts import create_staff
 from tests import factories
 from tests.conftest import csrf_token, make_app, migrate
 
@@ -479,3 +480,63 @@ def test_the_overlap_check_catches_a_double_booking(database):
         db.engine.dispose()
     with pytest.raises(AssertionError, match="double booked"):
         assert_no_overlaps(database)
+
+
+def test_staff_moving_twenty_consults_to_one_time_one_wins(database, serve):
+    """Invariant 1 holds for staff: twenty front-desk sessions each move a different consult
+    of one practitioner to the same free time at once; one move wins."""
+    practitioner_id = seed(database)
+    target = factories.next_grid_time(days_ahead=2, hour=10)
+    app = make_app(database)
+    with app.app_context():
+        doctor = db.session.get(Practitioner, practitioner_id)
+        references = [
+            factories.appointment(doctor, target + timedelta(days=1, hours=i)).reference
+            for i in range(20)
+        ]
+        create_staff("desk@clinic.test", "frontdesk", "correct horse battery")
+        db.session.remove()
+        db.engine.dispose()
+    server = serve(database)
+    server.warm_up(target, str(practitioner_id))
+
+    def prepare(session, _index):
+        page = session.get(f"{server.base}/staff/sign-in", timeout=REQUEST_TIMEOUT)
+        signed_in = session.post(
+            f"{server.base}/staff/sign-in",
+            data={
+                "csrf_token": csrf_token(page.text),
+                "email": "desk@clinic.test",
+                "password": "correct horse battery",
+            },
+            allow_redirects=False,
+            timeout=REQUEST_TIMEOUT,
+        )
+        assert signed_in.status_code == 303, signed_in.text[:500]
+        return csrf_token(session.get(f"{server.base}/staff/", timeout=REQUEST_TIMEOUT).text)
+
+    def fire(session, index, token):
+        return session.post(
+            f"{server.base}/staff/consults/{references[index]}/reschedule",
+            data={"csrf_token": token, "tz": "UTC", "start": target.isoformat()},
+            allow_redirects=False,
+            timeout=REQUEST_TIMEOUT,
+        )
+
+    replies = stampede(len(references), prepare, fire)
+
+    context = describe(replies, server)
+    statuses = Counter(r.status for r in replies)
+    assert statuses == {303: 1, 409: len(references) - 1}, context
+    assert all(TAKEN_PAGE in r.text for r in replies if r.status == 409), context
+    log = server.log()
+    assert "Traceback" not in log, log
+    movers = {
+        m.group(1)
+        for m in ACCESS_LINE.finditer(log)
+        if m.group(2) == "POST" and m.group(3).startswith("/staff/consults/")
+    }
+    assert len(movers) >= 2, f"only workers {movers} answered the moves:\n{log}"
+    booked = assert_no_overlaps(database)
+    assert [b.starts_at for b in booked].count(target) == 1
+    assert len(booked) == len(references)
