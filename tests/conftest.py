@@ -178,3 +178,27 @@ def csrf_token(html: str) -> str:
     match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html)
     assert match, "no CSRF token on the page"
     return match.group(1)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """One headless Chromium for the whole run (each test gets its own context)."""
+    from tests.browser_support import (
+        CHROMIUM,
+        CHROMIUM_ARGS,
+        PLAYWRIGHT_MISSING,
+        sync_playwright,
+    )
+
+    if PLAYWRIGHT_MISSING:
+        unavailable(PLAYWRIGHT_MISSING)
+    if not os.access(CHROMIUM, os.X_OK):
+        unavailable(f"Chromium not found at {CHROMIUM}")
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+        )
+        try:
+            yield chromium
+        finally:
+            chromium.close()

@@ -11,11 +11,8 @@ the tests skip with the reason (and fail under ``CI=true``).
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
-import threading
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
@@ -23,83 +20,22 @@ import icalendar
 import pytest
 import sqlalchemy as sa
 from flask import Flask
-from werkzeug.serving import BaseWSGIServer, make_server
 
 from clinic.extensions import db
 from clinic.formatting import day_label, time_label, when_label
 from clinic.models import Appointment, Patient
 from clinic.notify.delivery import deliver_due
 from tests import factories
-from tests.conftest import make_app, unavailable
+from tests.browser_support import TIMEOUT_MS, Page, expect, serve, watch_for_trouble
+from tests.conftest import make_app
 from tests.smtp import SmtpSink
-
-try:
-    from playwright.sync_api import Page, expect, sync_playwright
-except ImportError as error:  # pragma: no cover - depends on the machine
-    PLAYWRIGHT_MISSING: str | None = f"playwright cannot be imported: {error}"
-else:
-    PLAYWRIGHT_MISSING = None
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 CLINIC_ZONE = "America/New_York"
 BROWSER_ZONE = "Australia/Sydney"
 # "Tuesday 3 December, 2:00 PM": the day is part of every slot button's accessible name.
 SLOT_NAME = re.compile(r"^\w+day \d+ \w+, \d+:\d\d [AP]M$")
-TIMEOUT_MS = 15_000
-
-
-@dataclass
-class LiveServer:
-    """The app served over HTTP on 127.0.0.1 from a background thread."""
-
-    app: Flask
-    server: BaseWSGIServer
-    thread: threading.Thread = field(init=False)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_port}"
-
-    def start(self) -> None:
-        self.thread = threading.Thread(
-            target=self.server.serve_forever, name="live-server", daemon=True
-        )
-        self.thread.start()
-
-    def stop(self) -> None:
-        self.server.shutdown()
-        self.thread.join(timeout=10)
-        self.server.server_close()
-        with self.app.app_context():
-            db.session.remove()
-            db.engine.dispose()
-
-
-@pytest.fixture(scope="session")
-def browser():
-    """One headless Chromium for the whole run (each test gets its own context)."""
-    if PLAYWRIGHT_MISSING:
-        unavailable(PLAYWRIGHT_MISSING)
-    if not os.access(CHROMIUM, os.X_OK):
-        unavailable(f"Chromium not found at {CHROMIUM}")
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
-        )
-        try:
-            yield chromium
-        finally:
-            chromium.close()
 
 
 @pytest.fixture
@@ -112,27 +48,9 @@ def live_server(sqlite_template, tmp_path):
         factories.clinic(timezone=CLINIC_ZONE)
         factories.practitioner(hours=factories.ALL_DAY, name="Dr Ada Lane")
         db.session.remove()
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    live = LiveServer(app, server)
-    app.config["CLINIC_BASE_URL"] = live.url
-    live.start()
+    live = serve(app)
     yield live
     live.stop()
-
-
-def watch_for_trouble(page: Page) -> list[str]:
-    """Server errors (5xx) and uncaught JavaScript errors seen by the page, as they happen."""
-    trouble: list[str] = []
-    page.on(
-        "response",
-        lambda r: (
-            trouble.append(f"{r.status} from {r.request.method} {r.url}")
-            if r.status >= 500
-            else None
-        ),
-    )
-    page.on("pageerror", lambda e: trouble.append(f"JavaScript error: {e}"))
-    return trouble
 
 
 def book_first_free_time(page: Page, base_url: str, expected_zone: str, email: str) -> dict:
@@ -274,10 +192,7 @@ def mailing_live_server(sqlite_template, tmp_path):
         )
         factories.practitioner(hours=factories.ALL_DAY, name="Dr Ada Lane")
         db.session.remove()
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    live = LiveServer(app, server)
-    app.config["CLINIC_BASE_URL"] = live.url
-    live.start()
+    live = serve(app)
     yield live, sink
     live.stop()
     sink.stop()
