@@ -48,6 +48,7 @@ def test_an_empty_week_shows_8_am_to_6_pm_on_five_minute_rows():
     assert [h.label for h in week.hours][:2] == ["8:00 AM", "9:00 AM"]
     assert week.hours[-1].label == "5:00 PM" and week.hours[-1].row == 109
     assert all(c.blocks == () for c in week.columns)
+    assert week.clock_changes == ()
 
 
 def test_consults_outside_the_week_are_left_out():
@@ -80,7 +81,8 @@ def test_nine_am_is_the_nine_am_row_on_both_sides_of_spring_forward():
     blocks = placed(week)
     assert blocks[before][0] == date(2026, 3, 2) and blocks[after][0] == date(2026, 3, 8)
     assert blocks[before][1].row_start == blocks[after][1].row_start == row_of(9, 0, week)
-    assert week.clock_changes == (date(2026, 3, 8),)
+    assert [c.day for c in week.clock_changes] == [date(2026, 3, 8)]
+    assert week.clock_changes[0].after.astimezone(NEW_YORK).tzname() == "EDT"
     assert week.window.duration == timedelta(days=7) - timedelta(hours=1)
 
 
@@ -91,7 +93,8 @@ def test_nine_am_is_the_nine_am_row_on_both_sides_of_fall_back():
     week = layout_week([before, after], NEW_YORK, date(2026, 11, 1))
     blocks = placed(week)
     assert blocks[before][1].row_start == blocks[after][1].row_start == row_of(9, 0, week)
-    assert week.clock_changes == (date(2026, 11, 1),)
+    assert [c.day for c in week.clock_changes] == [date(2026, 11, 1)]
+    assert week.clock_changes[0].after.astimezone(NEW_YORK).tzname() == "EST"
     assert week.window.duration == timedelta(days=7, hours=1)
 
 

@@ -73,6 +73,14 @@ class HourMark:
 
 
 @dataclass(frozen=True, slots=True)
+class ClockChange:
+    """The zone's UTC offset changes on ``day``; ``after`` is an instant with the new one."""
+
+    day: date
+    after: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class Week(Generic[T]):
     """Monday to Sunday in ``zone``, the rows from ``first_minute`` to ``last_minute``."""
 
@@ -82,7 +90,7 @@ class Week(Generic[T]):
     first_minute: int
     last_minute: int
     hours: tuple[HourMark, ...]
-    clock_changes: tuple[date, ...]  # days on which the zone's UTC offset changes
+    clock_changes: tuple[ClockChange, ...]
 
     @property
     def days(self) -> tuple[date, ...]:
@@ -229,10 +237,10 @@ def _hour_label(hour: int) -> str:
     return f"{hour % 12 or 12}:00 {'AM' if hour < 12 else 'PM'}"
 
 
-def _clock_changes(days: tuple[date, ...], zone: ZoneInfo) -> tuple[date, ...]:
+def _clock_changes(days: tuple[date, ...], zone: ZoneInfo) -> tuple[ClockChange, ...]:
     changes = []
     for d in days:
         window = local_day_window(d, 1, zone)
         if window.start.astimezone(zone).utcoffset() != window.end.astimezone(zone).utcoffset():
-            changes.append(d)
+            changes.append(ClockChange(d, window.end))
     return tuple(changes)
