@@ -32,6 +32,7 @@ def only(*roles, otherwise=403):
 # Order matters only in that signing out comes last.
 WALK = {
     "staff.home": ("GET", "/staff/", everyone()),
+    "staff.week": ("GET", "/staff/week", everyone()),
     "staff.consult": ("GET", "/staff/consults/{ref}", everyone()),
     "staff.intake_print": (
         "GET",

@@ -13,4 +13,11 @@ def _private(response):
     return response
 
 
-from clinic.staff import auth, calendars, consult_actions, consults, phone_booking  # noqa: E402,F401
+from clinic.staff import (  # noqa: E402,F401
+    auth,
+    calendars,
+    consult_actions,
+    consults,
+    phone_booking,
+    schedule,
+)

@@ -4,18 +4,15 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-import sqlalchemy as sa
 from flask import abort, render_template
 from flask_login import current_user
-from sqlalchemy.orm import selectinload
 
-from clinic.extensions import db
 from clinic.formatting import parse_zone
 from clinic.intake.summary import build_summary
 from clinic.models import Appointment, Status
 from clinic.scheduling import local_day_window
 from clinic.settings import clinic_settings
-from clinic.staff import bp
+from clinic.staff import bp, schedule
 from clinic.staff.access import ANY_STAFF, can_act_on, can_read_intake, roles_required
 from clinic.staff.accounts import audit
 from clinic.staff.consult_services import OUTCOMES, find_consult
@@ -25,26 +22,14 @@ from clinic.staff.forms import CancelConsultForm, NoteForm, OutcomeForm
 @bp.get("/")
 @roles_required(*ANY_STAFF)
 def home():
-    """Today's consults in the clinic's zone, urgent ones marked."""
+    """Today's consults in the clinic's zone, urgent ones marked: one practitioner's or all."""
     settings = clinic_settings()
     zone = parse_zone(settings.timezone)
     today = datetime.now(UTC).astimezone(zone).date()
-    window = local_day_window(today, 1, zone)
-    consults = db.session.scalars(
-        sa.select(Appointment)
-        .where(
-            Appointment.starts_at >= window.start,
-            Appointment.starts_at < window.end,
-            Appointment.status.in_(
-                [Status.CONFIRMED, Status.COMPLETED, Status.NO_SHOW, Status.CANCELLED]
-            ),
-        )
-        .options(selectinload(Appointment.patient), selectinload(Appointment.practitioner))
-        .order_by(Appointment.starts_at)
-    ).all()
+    query, consults = schedule.filtered(local_day_window(today, 1, zone))
     return render_template(
-        "staff/home.html", settings=settings, zone=zone, today=today, consults=consults
-    )
+        "staff/home.html", settings=settings, zone=zone, today=today, consults=consults, query=query
+    ), (422 if consults is None else 200)
 
 
 def consult_or_404(reference: str) -> Appointment:
