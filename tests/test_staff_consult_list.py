@@ -6,48 +6,15 @@ The clinic is in New York (``seed_staff_clinic``), so local days differ from UTC
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, timedelta
 from html import unescape
-from zoneinfo import ZoneInfo
 
 import pytest
-import sqlalchemy as sa
 
-from clinic.extensions import db
-from clinic.models import Patient, Practitioner
 from clinic.staff import consult_list
-from tests import factories
+from tests.records_support import at, consult, person, rows, today
 from tests.staff_support import seed_staff_clinic, sign_in
 from tests.test_query_count import counting
-
-NEW_YORK = ZoneInfo("America/New_York")
-
-
-def today() -> date:
-    return datetime.now(UTC).astimezone(NEW_YORK).date()
-
-
-def at(day: date, hour: int = 10, minute: int = 0) -> datetime:
-    """A start at ``hour``:``minute`` New York time on ``day``, in UTC."""
-    return datetime.combine(day, time(hour, minute), NEW_YORK).astimezone(UTC)
-
-
-def person(email: str) -> Practitioner:
-    db.session.rollback()  # a fresh snapshot: requests have written since (SQLite's WAL)
-    return db.session.scalar(sa.select(Practitioner).where(Practitioner.email == email))
-
-
-def consult(name: str, start: datetime, who: str = "ada@clinic.test", **overrides):
-    email = overrides.pop("email", re.sub(r"\W+", ".", name.lower()).strip(".") + "@example.com")
-    return factories.appointment(
-        person(who), start, patient=Patient(name=name, email=email), **overrides
-    )
-
-
-def rows(response) -> str:
-    """The text of the results table only (the filter form also names practitioners)."""
-    found = re.search(r"<tbody>(.*?)</tbody>", response.text, re.S)
-    return unescape(found.group(1)) if found else ""
 
 
 @pytest.fixture
