@@ -62,6 +62,15 @@ WALK = {
         "/staff/calendar/{ada}/rotate",
         {"desk": 403, "own": OK, "other": 404, "admin": OK},
     ),
+    "staff.consult_list": ("GET", "/staff/consults", everyone()),
+    "staff.consult_export": ("GET", "/staff/consults.csv", everyone()),
+    "staff.outbox": ("GET", "/staff/outbox", only("admin", "desk")),
+    "staff.resend_message": (  # the booking's first email is not failed: nothing to resend
+        "POST",
+        "/staff/outbox/{message}/resend",
+        {"desk": 409, "own": 403, "other": 403, "admin": 409},
+    ),
+    "staff.audit_log": ("GET", "/staff/audit", only("admin")),
     "staff.sign_out": ("POST", "/staff/sign-out", everyone(303)),  # to the sign-in page
 }
 PUBLIC = {"staff.sign_in"}

@@ -14,10 +14,13 @@ def _private(response):
 
 
 from clinic.staff import (  # noqa: E402,F401
+    audit_log,
     auth,
     calendars,
     consult_actions,
+    consult_list,
     consults,
+    outbox_admin,
     phone_booking,
     schedule,
 )

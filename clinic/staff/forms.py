@@ -1,4 +1,4 @@
-from datetime import date
+"""Forms that change something in the staff console (all with CSRF)."""
 
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -7,21 +7,11 @@ from wtforms import (
     PasswordField,
     RadioField,
     SelectChoice,
-    SelectField,
     TextAreaField,
 )
-from wtforms.validators import (
-    AnyOf,
-    DataRequired,
-    EqualTo,
-    InputRequired,
-    Length,
-    Optional,
-    ValidationError,
-)
+from wtforms.validators import AnyOf, DataRequired, EqualTo, InputRequired, Length
 
 from clinic.booking.forms import (
-    DayField,
     InstantField,
     PatientDetailsForm,
     PractitionerField,
@@ -113,42 +103,3 @@ class PhoneBookingForm(FlaskForm):
         "and understands this is not an emergency service or medical advice.",
         validators=[DataRequired("Please confirm the patient agreed before booking.")],
     )
-
-
-# --- the schedule's filters (today and week views) --------------------------------------------
-
-WHOLE_CLINIC = "all"
-FIRST_DAY, LAST_DAY = date(1970, 1, 1), date(2999, 12, 31)
-
-
-class ScheduleFilterForm(FlaskForm):
-    """The schedule's query string: one practitioner's consults (their id) or "all"."""
-
-    class Meta:
-        csrf = False
-
-    practitioner = SelectField(
-        "Practitioner",
-        choices=[SelectChoice(WHOLE_CLINIC, "Whole clinic")],
-        invalid_choice_message="Please choose a practitioner from the list.",
-    )
-
-    def set_practitioners(self, practitioners) -> None:
-        self.practitioner.choices = [SelectChoice(WHOLE_CLINIC, "Whole clinic")] + [
-            SelectChoice(str(p.id), p.name if p.active else f"{p.name} (inactive)")
-            for p in practitioners
-        ]
-
-    @property
-    def practitioner_id(self) -> int | None:
-        """The chosen practitioner's id, or None for the whole clinic (valid forms only)."""
-        data = self.practitioner.data
-        return None if data == WHOLE_CLINIC else int(data)
-
-
-class WeekQueryForm(ScheduleFilterForm):
-    day = DayField("Show the week of", validators=[Optional()], format="%Y-%m-%d")
-
-    def validate_day(self, field) -> None:
-        if field.data is not None and not FIRST_DAY <= field.data <= LAST_DAY:
-            raise ValidationError("Please choose a day between 1970 and 2999.")

@@ -22,7 +22,7 @@ from clinic.scheduling import Interval, WeeklyRange
 from clinic.settings import clinic_settings
 from clinic.staff import bp
 from clinic.staff.access import ANY_STAFF, roles_required
-from clinic.staff.forms import WHOLE_CLINIC, ScheduleFilterForm, WeekQueryForm
+from clinic.staff.filter_forms import WHOLE_CLINIC, ScheduleFilterForm, WeekQueryForm
 from clinic.staff.week import hours_in_week, layout_week, week_window
 
 # Consults staff see on the schedule: booked ones and what became of them (never holds).
