@@ -12,7 +12,7 @@ import pytest
 import sqlalchemy as sa
 
 from clinic.extensions import db
-from clinic.models import OutboxMessage, Practitioner
+from clinic.models import ConsultType, OutboxMessage, Practitioner
 from tests.conftest import csrf_token
 from tests.staff_support import seed_staff_clinic, sign_in
 
@@ -71,6 +71,12 @@ WALK = {
         {"desk": 409, "own": 403, "other": 403, "admin": 409},
     ),
     "staff.audit_log": ("GET", "/staff/audit", only("admin")),
+    "staff.settings": ("GET", "/staff/settings", only("admin")),
+    "staff.practitioners": ("GET", "/staff/practitioners", only("admin")),
+    "staff.new_practitioner": ("GET", "/staff/practitioners/new", only("admin")),
+    "staff.edit_practitioner": ("GET", "/staff/practitioners/{ada}", only("admin")),
+    "staff.consult_types": ("GET", "/staff/consult-types", only("admin")),
+    "staff.edit_consult_type": ("GET", "/staff/consult-types/{kind}", only("admin")),
     "staff.sign_out": ("POST", "/staff/sign-out", everyone(303)),  # to the sign-in page
 }
 PUBLIC = {"staff.sign_in"}
@@ -87,6 +93,7 @@ def places(app):
         "ada": ids["ada@clinic.test"],
         "ben": ids["ben@clinic.test"],
         "message": message,
+        "kind": db.session.scalar(sa.select(ConsultType.id).limit(1)),
     }
 
 

@@ -23,4 +23,5 @@ from clinic.staff import (  # noqa: E402,F401
     outbox_admin,
     phone_booking,
     schedule,
+    settings_pages,
 )
