@@ -13,6 +13,7 @@ import sqlalchemy as sa
 
 from clinic.extensions import db
 from clinic.models import OutboxMessage, Practitioner
+from tests.availability_support import availability_places
 from tests.conftest import csrf_token
 from tests.staff_support import seed_staff_clinic, sign_in
 
@@ -45,6 +46,37 @@ WALK = {
         "/staff/calendar/{ada}/rotate",
         {"desk": 403, "own": OK, "other": 404, "admin": OK},
     ),
+    "staff.availability_index": ("GET", "/staff/availability", everyone()),
+    "staff.availability": ("GET", "/staff/availability/{ada}", only("admin", "desk", "own")),
+    "staff.add_hours": ("POST", "/staff/availability/{ada}/hours", only("admin", "desk", "own")),
+    "staff.remove_hours": (
+        "POST",
+        "/staff/availability/{ada}/hours/{ada_hours}/remove",
+        only("admin", "desk", "own"),
+    ),
+    "staff.add_time_off": (
+        "POST",
+        "/staff/availability/{ada}/time-off",
+        only("admin", "desk", "own"),
+    ),
+    "staff.remove_time_off": (
+        "POST",
+        "/staff/availability/{ada}/time-off/{ada_off}/remove",
+        only("admin", "desk", "own"),
+    ),
+    "staff.add_override": (
+        "POST",
+        "/staff/availability/{ada}/overrides",
+        only("admin", "desk", "own"),
+    ),
+    "staff.remove_override": (
+        "POST",
+        "/staff/availability/{ada}/overrides/{ada_override}/remove",
+        only("admin", "desk", "own"),
+    ),
+    "staff.closures": ("GET", "/staff/closures", only("admin", "desk")),
+    "staff.add_closure": ("POST", "/staff/closures", only("admin", "desk")),
+    "staff.remove_closure": ("POST", "/staff/closures/{closure}/remove", only("admin", "desk")),
     "staff.sign_out": ("POST", "/staff/sign-out", everyone(303)),  # to the sign-in page
 }
 PUBLIC = {"staff.sign_in"}
@@ -61,6 +93,7 @@ def places(app):
         "ada": ids["ada@clinic.test"],
         "ben": ids["ben@clinic.test"],
         "message": message,
+        **availability_places(ids["ada@clinic.test"]),
     }
 
 

@@ -13,4 +13,4 @@ def _private(response):
     return response
 
 
-from clinic.staff import auth, calendars, consults  # noqa: E402,F401
+from clinic.staff import auth, availability, calendars, closures, consults  # noqa: E402,F401
