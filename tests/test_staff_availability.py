@@ -248,6 +248,37 @@ def test_a_day_off_removes_that_days_times_and_lists_its_booked_consults(client,
     assert "not working" in text(page)
 
 
+def test_bookings_follow_an_override_both_ways(client, ids):
+    """A time only an override offers can be booked, and once taken is 'taken', not 'never
+    offered'; a time on a day off is refused even though the weekly hours have it."""
+    saturday, monday = coming(SATURDAY), coming(MONDAY)
+    sign_in(client, "admin")
+    url = f"/staff/availability/{ids['ada']}/overrides"
+    hours = {"day": str(saturday), "start_1": "09:00", "end_1": "10:00"}
+    assert post(client, url, hours).status_code == 303
+    assert post(client, url, {"day": str(monday), "off": "y"}).status_code == 303
+
+    def book(day: date, at: time, email: str):
+        start = datetime.combine(day, at, NY).isoformat()
+        body = {
+            "practitioner": str(ids["ada"]),
+            "start": start,
+            "timezone": NY.key,
+            "name": "Jo Patient",
+            "email": email,
+            "consent_privacy": True,
+            "consent_not_emergency": True,
+        }
+        return client.post("/api/v1/bookings", json=body)
+
+    assert book(saturday, time(9, 30), "jo@example.com").status_code == 201
+    taken = book(saturday, time(9, 30), "kim@example.com")
+    assert taken.status_code == 409
+    refused = book(monday, time(10), "kim@example.com")
+    assert refused.status_code == 422
+    assert "not one of the times we offer" in refused.text
+
+
 @pytest.mark.parametrize(
     "data, message",
     [
