@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from datetime import UTC, datetime, time
+from datetime import UTC, date, datetime, time
 
 import sqlalchemy as sa
 from flask_login import UserMixin
@@ -121,6 +121,45 @@ class TimeOff(db.Model):
     starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
     ends_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     reason: Mapped[str] = mapped_column(sa.String(200), default="")
+
+
+class HoursOverride(db.Model):
+    """One local day (practitioner's zone) whose weekly hours are replaced by ``ranges``.
+
+    An override with no ranges means the practitioner is not working that day.
+    """
+
+    __tablename__ = "hours_override"
+    __table_args__ = (sa.UniqueConstraint("practitioner_id", "day"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    practitioner_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("practitioner.id", ondelete="CASCADE")
+    )
+    day: Mapped[date] = mapped_column(sa.Date)
+    reason: Mapped[str] = mapped_column(sa.String(200), default="")
+
+    ranges: Mapped[list[HoursOverrideRange]] = relationship(
+        back_populates="override",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+        order_by="HoursOverrideRange.start_time",
+    )
+
+
+class HoursOverrideRange(db.Model):
+    """One range of an override's hours, wall-clock time; 00:00 as end means midnight."""
+
+    __tablename__ = "hours_override_range"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    override_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("hours_override.id", ondelete="CASCADE"), index=True
+    )
+    start_time: Mapped[time] = mapped_column(sa.Time)
+    end_time: Mapped[time] = mapped_column(sa.Time)
+
+    override: Mapped[HoursOverride] = relationship(back_populates="ranges")
 
 
 class ConsultType(db.Model):

@@ -6,12 +6,13 @@ It must not grow with the days shown, the practitioners asked about, or the cons
 from __future__ import annotations
 
 from contextlib import contextmanager
-from datetime import timedelta
+from datetime import time, timedelta
 
 import pytest
 from sqlalchemy import event
 
 from clinic.extensions import db
+from clinic.models import HoursOverride, HoursOverrideRange
 from tests import factories
 
 
@@ -45,6 +46,15 @@ def clinic(app):
     for i in range(20):
         factories.appointment(people[i % 3], start + timedelta(days=i, hours=i % 5))
     factories.time_off(start + timedelta(days=3), start + timedelta(days=4), people[0].id)
+    for days, ranges in [(2, []), (5, [(time(9), time(12)), (time(13), time(0))])]:
+        db.session.add(
+            HoursOverride(
+                practitioner_id=people[1].id,
+                day=start.date() + timedelta(days=days),
+                ranges=[HoursOverrideRange(start_time=a, end_time=b) for a, b in ranges],
+            )
+        )
+    db.session.commit()
     return people
 
 
@@ -57,7 +67,9 @@ def test_api_slots_statements_do_not_grow_with_days_or_practitioners(client, cli
         client, f"/api/v1/slots?from={day}&to={day + timedelta(days=59)}"
     )
     assert one_week_one == two_months_any
-    assert one_week_one <= 6
+    # Settings, consult type, practitioners, then one each for hours, overrides, time off and
+    # consults.
+    assert one_week_one <= 7
 
 
 def test_booking_page_statements_do_not_grow_with_practitioners(client, clinic):

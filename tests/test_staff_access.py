@@ -13,6 +13,7 @@ import sqlalchemy as sa
 
 from clinic.extensions import db
 from clinic.models import ConsultType, OutboxMessage, Practitioner
+from tests.availability_support import availability_places
 from tests.conftest import csrf_token
 from tests.staff_support import seed_staff_clinic, sign_in
 
@@ -77,6 +78,37 @@ WALK = {
     "staff.edit_practitioner": ("GET", "/staff/practitioners/{ada}", only("admin")),
     "staff.consult_types": ("GET", "/staff/consult-types", only("admin")),
     "staff.edit_consult_type": ("GET", "/staff/consult-types/{kind}", only("admin")),
+    "staff.availability_index": ("GET", "/staff/availability", everyone()),
+    "staff.availability": ("GET", "/staff/availability/{ada}", only("admin", "desk", "own")),
+    "staff.add_hours": ("POST", "/staff/availability/{ada}/hours", only("admin", "desk", "own")),
+    "staff.remove_hours": (
+        "POST",
+        "/staff/availability/{ada}/hours/{ada_hours}/remove",
+        only("admin", "desk", "own"),
+    ),
+    "staff.add_time_off": (
+        "POST",
+        "/staff/availability/{ada}/time-off",
+        only("admin", "desk", "own"),
+    ),
+    "staff.remove_time_off": (
+        "POST",
+        "/staff/availability/{ada}/time-off/{ada_off}/remove",
+        only("admin", "desk", "own"),
+    ),
+    "staff.add_override": (
+        "POST",
+        "/staff/availability/{ada}/overrides",
+        only("admin", "desk", "own"),
+    ),
+    "staff.remove_override": (
+        "POST",
+        "/staff/availability/{ada}/overrides/{ada_override}/remove",
+        only("admin", "desk", "own"),
+    ),
+    "staff.closures": ("GET", "/staff/closures", only("admin", "desk")),
+    "staff.add_closure": ("POST", "/staff/closures", only("admin", "desk")),
+    "staff.remove_closure": ("POST", "/staff/closures/{closure}/remove", only("admin", "desk")),
     "staff.sign_out": ("POST", "/staff/sign-out", everyone(303)),  # to the sign-in page
 }
 PUBLIC = {"staff.sign_in"}
@@ -94,6 +126,7 @@ def places(app):
         "ben": ids["ben@clinic.test"],
         "message": message,
         "kind": db.session.scalar(sa.select(ConsultType.id).limit(1)),
+        **availability_places(ids["ada@clinic.test"]),
     }
 
 

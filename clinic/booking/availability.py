@@ -1,14 +1,14 @@
 """Loads what the scheduling core needs in a fixed number of queries, and asks it for times.
 
 The number of statements does not depend on how many days or practitioners are shown: each
-kind of row (hours, time off, consults) is fetched once for all practitioners, restricted to
-the window by indexed range conditions, never by loading history.
+kind of row (hours, one-day overrides, time off, consults) is fetched once for all
+practitioners, restricted to the window by indexed range conditions, never by loading history.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -18,17 +18,32 @@ from clinic.models import (
     Appointment,
     ClinicSettings,
     ConsultType,
+    HoursOverride,
+    HoursOverrideRange,
     Practitioner,
     Status,
     TimeOff,
     WorkingHours,
 )
-from clinic.scheduling import Availability, Interval, OpenTime, Rules, WeeklyRange, first_available
+from clinic.scheduling import (
+    Availability,
+    DayOverride,
+    Interval,
+    OpenTime,
+    Rules,
+    TimeRange,
+    WeeklyRange,
+    first_available,
+)
 from clinic.settings import NotSetUp, clinic_settings
 
 DEFAULT_CONSULT = "free-consult"
 # Daily caps count whole local days, which reach up to ~26 hours beyond a UTC window.
 _MARGIN = timedelta(days=2)
+# The core looks 15 local days back for the start of a stretch of working time (its slot grid
+# counts from there), so overrides are read from a little further back. Only a stretch that
+# overrides keep unbroken for more than two weeks could begin before them.
+_OVERRIDE_LOOK_BACK = timedelta(days=17)
 
 
 def consult_type() -> ConsultType:
@@ -88,6 +103,7 @@ def availabilities(
             weekly[row.practitioner_id].append(
                 WeeklyRange(row.weekday, row.start_time, row.end_time)
             )
+    overrides = _overrides(ids, window)
     off: dict[int | None, list[Interval]] = defaultdict(list)
     for row in db.session.execute(
         sa.select(TimeOff.practitioner_id, TimeOff.starts_at, TimeOff.ends_at).where(
@@ -115,9 +131,40 @@ def availabilities(
             weekly=tuple(weekly[p.id]),
             time_off=tuple(off[p.id] + off[None]),
             busy=tuple(busy[p.id]),
+            overrides=overrides.get(p.id, ()),
         )
         for p in practitioners
     ]
+
+
+def _overrides(ids: list[int], window: Interval) -> dict[int, tuple[DayOverride, ...]]:
+    """Each practitioner's one-day overrides near ``window``, in one statement."""
+    first = (window.start - _OVERRIDE_LOOK_BACK).date()
+    last = (window.end + _MARGIN).date()
+    ranges: dict[tuple[int, date], list[TimeRange]] = {}
+    for row in db.session.execute(
+        sa.select(
+            HoursOverride.practitioner_id,
+            HoursOverride.day,
+            HoursOverrideRange.start_time,
+            HoursOverrideRange.end_time,
+        )
+        .outerjoin(HoursOverride.ranges)
+        .where(
+            HoursOverride.practitioner_id.in_(ids),
+            HoursOverride.day >= first,
+            HoursOverride.day <= last,
+        )
+    ):
+        day_ranges = ranges.setdefault((row.practitioner_id, row.day), [])
+        if row.start_time is not None and (
+            row.end_time > row.start_time or row.end_time == time(0)
+        ):
+            day_ranges.append(TimeRange(row.start_time, row.end_time))
+    found: dict[int, list[DayOverride]] = defaultdict(list)
+    for (practitioner_id, day), day_ranges in ranges.items():
+        found[practitioner_id].append(DayOverride(day, tuple(day_ranges)))
+    return {pid: tuple(items) for pid, items in found.items()}
 
 
 def open_times(

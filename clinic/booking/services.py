@@ -9,7 +9,7 @@ from __future__ import annotations
 import secrets
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -270,7 +270,7 @@ def check_bookable_window(start: datetime, now: datetime, rules: Rules) -> None:
 def why_not(avails: list[Availability], rules: Rules, start: datetime, now: datetime) -> str | None:
     """Why nobody can take ``start`` (inside the bookable window): None when it is taken."""
     for av in avails:
-        unbooked = Availability(av.practitioner_id, av.zone, av.weekly, av.time_off, ())
+        unbooked = replace(av, busy=())
         uncapped = Rules(rules.duration, rules.step, rules.buffer, rules.min_notice, rules.horizon)
         if slot_at(unbooked, uncapped, start, now) is not None:
             return None

@@ -11,32 +11,45 @@ the property tests and a test that enforces the import rule.
 from clinic.scheduling.ranges import Interval, merge, subtract
 from clinic.scheduling.slots import (
     Availability,
+    DayOverride,
     OpenTime,
     Rules,
     Slot,
+    TimeRange,
     WeeklyRange,
     first_available,
     free_slots,
     nearest,
     slot_at,
+    working_intervals,
 )
-from clinic.scheduling.wallclock import DaySlots, group_by_day, local_day_window, wall_range
+from clinic.scheduling.wallclock import (
+    DaySlots,
+    group_by_day,
+    instant_at,
+    local_day_window,
+    wall_range,
+)
 
 __all__ = [
     "Availability",
+    "DayOverride",
     "DaySlots",
     "Interval",
     "OpenTime",
     "Rules",
     "Slot",
+    "TimeRange",
     "WeeklyRange",
     "first_available",
     "free_slots",
     "group_by_day",
+    "instant_at",
     "local_day_window",
     "merge",
     "nearest",
     "slot_at",
     "subtract",
     "wall_range",
+    "working_intervals",
 ]

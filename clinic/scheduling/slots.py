@@ -54,14 +54,42 @@ class Rules:
 
 
 @dataclass(frozen=True, slots=True)
+class TimeRange:
+    """Working hours within one day, in the practitioner's wall-clock time.
+
+    ``end`` is exclusive; ``time(0)`` as the end means the midnight closing the day.
+    """
+
+    start: time
+    end: time
+
+    def __post_init__(self) -> None:
+        if self.end != time(0) and self.end <= self.start:
+            raise ValueError("working hours must end after they start")
+
+
+@dataclass(frozen=True, slots=True)
+class DayOverride:
+    """Hours for one local ``day`` (practitioner's zone) that replace that weekday's hours.
+
+    No ranges means not working that day. Several overrides of one day add up.
+    """
+
+    day: date
+    ranges: tuple[TimeRange, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class Availability:
-    """One practitioner's hours, time off and active consults (held or confirmed, no buffers)."""
+    """One practitioner's hours, one-day overrides of them, time off and active consults
+    (held or confirmed, no buffers)."""
 
     practitioner_id: int
     zone: ZoneInfo
     weekly: tuple[WeeklyRange, ...]
     time_off: tuple[Interval, ...] = ()
     busy: tuple[Interval, ...] = ()
+    overrides: tuple[DayOverride, ...] = ()
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -83,22 +111,47 @@ class OpenTime:
 Timed = TypeVar("Timed", Slot, OpenTime)
 
 
+# Unless the hours cover the whole week, a stretch of working time ends at the next gap in the
+# weekly hours: within a week, or two if a spring-forward hour swallows that gap once. So any
+# 15 days in a row that no override touches hold the start of every stretch running past them.
+_LOOK_BACK = timedelta(days=15)
+
+
+def _first_day(day: date, overrides: tuple[DayOverride, ...]) -> date:
+    """A local day early enough that no stretch of working time touching ``day`` began before it.
+
+    Overrides can bridge the weekly gaps, so the look-back reaches 15 days behind the earliest
+    override in an unbroken chain of overrides (each within 15 days of the next) before ``day``.
+    """
+    first = day - _LOOK_BACK
+    for earlier in sorted({o.day for o in overrides if o.day < day}, reverse=True):
+        if earlier < first:
+            break
+        first = earlier - _LOOK_BACK
+    return first
+
+
 def working_intervals(av: Availability, window: Interval) -> list[Interval]:
-    """The practitioner's working time that touches ``window``, merged, in UTC."""
-    # Look 15 days back: a stretch touching the window may have begun days before it (hours
-    # running across midnights), and the slot grid counts from the stretch's true start, so
-    # that start must not depend on the window asked for. Unless the hours cover the whole
-    # week, a stretch ends at the next gap in the weekly hours: within a week, or two if a
-    # spring-forward hour swallows that gap once.
-    first = window.start.astimezone(av.zone).date() - timedelta(days=15)
+    """The practitioner's working time that touches ``window``, merged, in UTC.
+
+    On a day with overrides only their ranges count; every other day has the weekly hours.
+    """
+    # Look back (see ``_first_day``): a stretch touching the window may have begun days before
+    # it (hours running across midnights), and the slot grid counts from the stretch's true
+    # start, so that start must not depend on the window asked for.
+    first = _first_day(window.start.astimezone(av.zone).date(), av.overrides)
     last = window.end.astimezone(av.zone).date() + timedelta(days=1)
     by_weekday: dict[int, list[WeeklyRange]] = {}
     for rng in av.weekly:
         by_weekday.setdefault(rng.weekday, []).append(rng)
+    by_day: dict[date, list[TimeRange]] = {}
+    for override in av.overrides:
+        by_day.setdefault(override.day, []).extend(override.ranges)
     pieces: list[Interval] = []
     day = first
     while day <= last:
-        for rng in by_weekday.get(day.weekday(), ()):
+        ranges = by_day.get(day)
+        for rng in by_weekday.get(day.weekday(), ()) if ranges is None else ranges:
             pieces.extend(wall_range(day, rng.start, rng.end, av.zone))
         day += timedelta(days=1)
     return [p for p in merge(pieces) if p.overlaps(window)]

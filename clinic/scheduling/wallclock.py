@@ -76,6 +76,16 @@ def wall_range(day: date, start: time, end: time, zone: ZoneInfo) -> list[Interv
     return merge(pieces)
 
 
+def instant_at(day: date, wall: time, zone: ZoneInfo) -> datetime | None:
+    """The first instant at or after wall time ``wall`` on ``day`` in ``zone``, in UTC.
+
+    A wall time skipped by a spring-forward gap gives the gap's end; a repeated one its first
+    occurrence. None only if the zone skipped the rest of that day altogether.
+    """
+    found = wall_range(day, wall, time(0), zone)
+    return found[0].start if found else None
+
+
 def local_day_window(first_day: date, days: int, zone: ZoneInfo) -> Interval:
     """From the first instant of ``first_day`` to the first instant of the day ``days`` later."""
     start = wall_range(first_day, time(0), time(0), zone)[0].start

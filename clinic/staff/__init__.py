@@ -16,7 +16,9 @@ def _private(response):
 from clinic.staff import (  # noqa: E402,F401
     audit_log,
     auth,
+    availability,
     calendars,
+    closures,
     consult_actions,
     consult_list,
     consults,

@@ -2,17 +2,19 @@
 
 The oracle never calls the scheduling core. It decides "working or not" for one UTC quarter
 hour at a time by converting its first instant to the practitioner's wall clock with
-``astimezone`` and looking the local weekday and time up in the weekly hours. That is exact
-here: every generated range starts and ends on a local quarter hour, and in the zones used
-every UTC offset is a whole number of quarter hours and changes only on a UTC quarter hour
-(``test_oracle_assumption_quarter_hours`` checks this), so working status is constant on each
-UTC quarter hour ``[hh:00, hh:15)``, ``[hh:15, hh:30)``, ... Working stretches are the maximal
-runs of working quarter hours; candidate starts are the grid ``stretch start + k * step``; each
-candidate is then checked rule by rule. (Slots themselves are checked minute by minute.)
+``astimezone`` and looking the local time up in that local date's overrides if it has any,
+else in that weekday's weekly hours. That is exact here: every generated range starts and ends
+on a local quarter hour, and in the zones used every UTC offset is a whole number of quarter
+hours and changes only on a UTC quarter hour (``test_oracle_assumption_quarter_hours`` checks
+this), so working status is constant on each UTC quarter hour ``[hh:00, hh:15)``,
+``[hh:15, hh:30)``, ... Working stretches are the maximal runs of working quarter hours;
+candidate starts are the grid ``stretch start + k * step``; each candidate is then checked rule
+by rule. (Slots themselves are checked minute by minute.)
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -21,9 +23,11 @@ from hypothesis import strategies as st
 
 from clinic.scheduling import (
     Availability,
+    DayOverride,
     Interval,
     Rules,
     Slot,
+    TimeRange,
     WeeklyRange,
     first_available,
     free_slots,
@@ -86,6 +90,25 @@ def weekly_hours(draw) -> tuple[WeeklyRange, ...]:
     return tuple(ranges)
 
 
+def day_ranges():
+    """Up to three ranges of one day, biased towards whole days (which bridge weekly gaps)."""
+    one = st.integers(0, 95).flatmap(
+        lambda start_q: st.one_of(st.just(96), st.integers(start_q + 1, 96)).map(
+            lambda end_q: TimeRange(quarter(start_q), quarter(end_q))
+        )
+    )
+    whole_day = st.just(TimeRange(time(0), time(0)))
+    return st.lists(st.one_of(whole_day, one), max_size=3).map(tuple)
+
+
+def day_overrides(anchor: date):
+    """Overrides on days around ``anchor``, some far enough back to move a stretch's start."""
+    days = st.one_of(st.integers(-3, 4), st.integers(-24, 5)).map(
+        lambda k: anchor + timedelta(days=k)
+    )
+    return st.lists(st.builds(DayOverride, days, day_ranges()), max_size=5).map(tuple)
+
+
 def base_days():
     return st.one_of(
         st.sampled_from(TRANSITION_DAYS).flatmap(
@@ -121,6 +144,7 @@ def scenarios(draw, practitioner_id: int = 1):
             draw(st.lists(intervals_around(anchor, st.integers(1, 36 * 60)), max_size=3))
         ),
         busy=tuple(draw(st.lists(intervals_around(anchor, st.integers(10, 120)), max_size=8))),
+        overrides=draw(day_overrides(day)),
     )
     rules = Rules(
         duration=draw(st.integers(2, 24)) * 5 * MINUTE,
@@ -141,14 +165,19 @@ def scenarios(draw, practitioner_id: int = 1):
 # --------------------------------------------------------------------------- the oracle
 
 
-def in_weekly_hours(instant: datetime, av: Availability) -> bool:
-    """Whether the practitioner's wall clock at ``instant`` lies inside some weekly range."""
+def in_range(wall: time, rng: WeeklyRange | TimeRange) -> bool:
+    return rng.start <= wall and (rng.end == time(0) or wall < rng.end)
+
+
+def in_working_hours(instant: datetime, av: Availability) -> bool:
+    """Whether the practitioner's wall clock at ``instant`` lies inside their hours that day:
+    the day's overrides if it has any, else the weekly ranges of its weekday."""
     local = instant.astimezone(av.zone)
-    weekday, wall = local.weekday(), local.time()
-    return any(
-        rng.weekday == weekday and rng.start <= wall and (rng.end == time(0) or wall < rng.end)
-        for rng in av.weekly
-    )
+    wall = local.time()
+    overrides = [o for o in av.overrides if o.day == local.date()]
+    if overrides:
+        return any(in_range(wall, rng) for o in overrides for rng in o.ranges)
+    return any(rng.weekday == local.weekday() and in_range(wall, rng) for rng in av.weekly)
 
 
 QUARTER = timedelta(minutes=15)
@@ -162,18 +191,20 @@ def stretches_from(first: datetime, end: datetime, av: Availability):
     """Maximal working runs ``(start, end)`` met walking from ``first`` up to ``end``.
 
     The walk first goes back, a quarter hour at a time, to the true start of the stretch
-    holding ``first``. The hours always leave a gap in the week, and a spring-forward hour can
-    swallow that gap at most once in a row, so no stretch lasts 15 days.
+    holding ``first``. The weekly hours always leave a gap in the week, and a spring-forward
+    hour can swallow that gap at most once in a row, so a stretch lasts less than 15 days
+    beyond the overrides (which may bridge gaps).
     """
+    earliest = min([first, *(datetime.combine(o.day, time(0), UTC) for o in av.overrides)])
     start = floor_quarter(first)
-    while in_weekly_hours(start - QUARTER, av):
+    while in_working_hours(start - QUARTER, av):
         start -= QUARTER
-        assert first - start < timedelta(days=15)
+        assert earliest - start < timedelta(days=16)
     runs = []
     run_start = None
     t = start
     while t < end:
-        if in_weekly_hours(t, av):
+        if in_working_hours(t, av):
             if run_start is None:
                 run_start = t
         elif run_start is not None:
@@ -232,12 +263,12 @@ def assert_slot_obeys_every_rule(
     assert slot.start.utcoffset() is not None
     assert slot.end - slot.start == rules.duration
     # Inside working time: first and last instant, read on the practitioner's wall clock ...
-    assert in_weekly_hours(slot.start, av), slot
-    assert in_weekly_hours(slot.end - MICRO, av), slot
+    assert in_working_hours(slot.start, av), slot
+    assert in_working_hours(slot.end - MICRO, av), slot
     # ... and every minute in between (a slot may not bridge a gap between two ranges).
     t = slot.start
     while t < slot.end:
-        assert in_weekly_hours(t, av), (slot, t)
+        assert in_working_hours(t, av), (slot, t)
         t += MINUTE
     assert breaks_a_rule(slot.start, av, rules, window, now) is None
     # On the grid counted from the start of its working stretch.
@@ -292,15 +323,44 @@ def test_a_smaller_window_shows_the_same_slots(scenario, data):
     assert free_slots(av, rules, sub, now) == [s for s in whole if sub.start <= s.start < sub.end]
 
 
+@st.composite
+def bridged_scenarios(draw):
+    """Hours round the clock but for one quarter hour a week, and whole-day overrides filling
+    that gap for one to four weeks before the window: stretches longer than the plain look-back.
+    """
+    av, rules, window, now = draw(scenarios())
+    gap_day, gap_q = draw(st.integers(0, 6)), draw(st.integers(0, 95))
+    weekly = [WeeklyRange(d, time(0), time(0)) for d in range(7) if d != gap_day]
+    if gap_q > 0:
+        weekly.append(WeeklyRange(gap_day, time(0), quarter(gap_q)))
+    if gap_q < 95:
+        weekly.append(WeeklyRange(gap_day, quarter(gap_q + 1), time(0)))
+    first = window.start.astimezone(av.zone).date()
+    back = (first.weekday() - gap_day) % 7
+    bridged = [first - timedelta(days=back + 7 * k) for k in range(draw(st.integers(1, 4)))]
+    whole = (TimeRange(time(0), time(0)),)
+    overrides = tuple(DayOverride(d, whole) for d in bridged) + av.overrides
+    return replace(av, weekly=tuple(weekly), overrides=overrides), rules, window, now
+
+
+@settings(max_examples=40, deadline=None, database=None)
+@given(bridged_scenarios(), st.data())
+def test_stretches_bridged_by_overrides_keep_their_grid(scenario, data):
+    av, rules, window, now = scenario
+    whole = free_slots(av, rules, window, now)
+    assert whole == oracle(av, rules, window, now)
+    span = (window.end - window.start) // MINUTE
+    lo = data.draw(st.integers(0, span - 1))
+    sub = Interval(window.start + lo * MINUTE, window.end)
+    assert free_slots(av, rules, sub, now) == [s for s in whole if sub.start <= s.start]
+
+
 @settings(max_examples=60, deadline=None, database=None)
 @given(st.lists(scenarios(), min_size=1, max_size=3))
 def test_first_available_is_the_union_of_the_practitioners(scenarios_):
     # Share one set of rules, window and now; give each practitioner a distinct id.
     _, rules, window, now = scenarios_[0]
-    avails = [
-        Availability(pid, av.zone, av.weekly, av.time_off, av.busy)
-        for pid, (av, *_) in enumerate(scenarios_, start=10)
-    ]
+    avails = [replace(av, practitioner_id=pid) for pid, (av, *_) in enumerate(scenarios_, start=10)]
     offered = first_available(reversed(avails), rules, window, now)
     starts = [o.start for o in offered]
     assert starts == sorted(set(starts))  # in order, each start once
