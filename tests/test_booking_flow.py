@@ -220,6 +220,16 @@ def test_bad_details_get_a_message_beside_the_field(client, setup, changes, mess
     assert counts() == (1, 0)
 
 
+def test_hints_and_errors_are_read_out_with_their_control(client, setup):
+    """A screen reader hears a field's hint, and then its error, with the control itself."""
+    held = hold(client, factories.next_grid_time(days_ahead=2, hour=9))
+    page = client.get(held.headers["Location"]).text
+    assert re.search(r'aria-describedby="email-hint"[^>]*id="email"', page)
+    response = fill_details(client, held.headers["Location"], email="")
+    assert re.search(r'aria-describedby="email-hint email-error"[^>]*id="email"', response.text)
+    assert 'id="email-error"' in response.text and 'id="email-hint"' in response.text
+
+
 def test_the_honeypot_stops_bots_and_writes_nothing(client, setup):
     held = hold(client, factories.next_grid_time(days_ahead=2, hour=9))
     response = fill_details(client, held.headers["Location"], website="http://spam.example")
