@@ -160,6 +160,8 @@ def test_pages_keep_the_filters_and_follow_the_start_times(desk, clinic, monkeyp
         ("from=2026-03-10&to=2026-03-09", "The last day is before the first day."),
         ("from=2026-01-01&to=2027-01-02", "Please choose at most 366 days at a time."),
         ("from=9999-12-31&to=9999-12-31", "between the years 2000 and 2999"),
+        ("from=9999-12-25", "between the years 2000 and 2999"),  # no "to": not 14 days on
+        ("q=a%00b", "ordinary punctuation only"),  # PostgreSQL text cannot hold a NUL
         ("practitioner=999", "There is no such practitioner to choose."),
         ("practitioner=ada", "There is no such practitioner to choose."),
         ("status=held", "Please choose one of the statuses listed."),
@@ -167,6 +169,7 @@ def test_pages_keep_the_filters_and_follow_the_start_times(desk, clinic, monkeyp
         ("q=" + "x" * 101, "Please search for at most 100 characters."),
         ("page=0", "The page must be a whole number"),
         ("page=two", "The page must be a whole number"),
+        ("page=%C2%B2", "The page must be a whole number"),  # "²" is a digit to str.isdigit
     ],
 )
 def test_bad_filters_are_refused_with_a_message(desk, clinic, query, message):

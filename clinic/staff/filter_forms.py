@@ -7,7 +7,7 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, SelectChoice, SelectField, StringField
 from wtforms.validators import Length, Optional, ValidationError
 
-from clinic.booking.forms import DayField
+from clinic.booking.forms import DayField, printable
 
 # Dates outside these bounds are refused rather than risking overflow in time arithmetic.
 FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2999, 12, 31)
@@ -68,7 +68,10 @@ class ConsultFilterForm(GetForm):
     q = StringField(
         "Patient name or email contains",
         filters=[lambda value: value.strip() if value else ""],
-        validators=[Length(max=100, message="Please search for at most 100 characters.")],
+        validators=[
+            Length(max=100, message="Please search for at most 100 characters."),
+            printable,
+        ],
     )
 
     def fill_in(self, practitioners, today: date, default_days: int) -> None:
@@ -78,8 +81,9 @@ class ConsultFilterForm(GetForm):
         ]
         if _blank(self.date_from):
             self.date_from.data = today
-        if _blank(self.date_to):
-            self.date_to.data = (self.date_from.data or today) + timedelta(days=default_days)
+        first = self.date_from.data
+        if _blank(self.date_to) and (first is None or FIRST_DAY <= first <= LAST_DAY):
+            self.date_to.data = (first or today) + timedelta(days=default_days)
 
     def validate_date_from(self, field):
         if field.data is not None and not FIRST_DAY <= field.data <= LAST_DAY:

@@ -69,7 +69,7 @@ def paginate(
 def page_number() -> int | None:
     """The ``page`` query argument (1 when absent), or None when it isn't a sensible page."""
     raw = request.args.get("page", "1").strip()
-    if not raw.isdigit() or not 1 <= int(raw) <= LAST_PAGE:
+    if not (raw.isascii() and raw.isdecimal()) or not 1 <= int(raw) <= LAST_PAGE:
         return None
     return int(raw)
 
