@@ -8,6 +8,7 @@ free times offered, the reminders a new booking schedules, the crisis text and w
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime, timedelta
 from html import unescape
 from html.parser import HTMLParser
@@ -20,8 +21,22 @@ from markupsafe import escape
 from clinic.booking import services as booking
 from clinic.extensions import db
 from clinic.intake.questionnaire import section
-from clinic.models import AuditEvent, ClinicSettings, ConsultType, OutboxMessage, Practitioner
-from clinic.staff.settings_services import SettingsProblem, change_consult_type
+from clinic.models import (
+    AuditEvent,
+    ClinicSettings,
+    ConsultType,
+    OutboxMessage,
+    Practitioner,
+    StaffUser,
+)
+from clinic.settings import clinic_settings
+from clinic.staff.accounts import audit
+from clinic.staff.settings_services import (
+    SETTINGS_FIELDS,
+    SettingsProblem,
+    change_consult_type,
+    change_settings,
+)
 from tests import factories
 from tests.conftest import csrf_token
 from tests.intake.test_intake_flow import calm, crisis_panel, post
@@ -687,3 +702,25 @@ def test_an_inactive_practitioner_is_not_offered(admin):
 def free_slots_any(client) -> list[dict]:
     day = factories.next_grid_time(days_ahead=5).date()
     return client.get(f"/api/v1/slots?timezone=UTC&from={day}&to={day}").get_json()["slots"]
+
+
+def test_saving_settings_while_another_request_writes_does_not_fail(app):
+    """SQLite: a save that read the settings before another request committed must still get
+    the write lock (it waits for it) instead of failing with "database is locked"."""
+    seed()
+    admin_user = db.session.scalar(sa.select(StaffUser).where(StaffUser.role == "admin"))
+    values = {name: getattr(clinic_settings(), name) for name in SETTINGS_FIELDS}
+    values["name"] = "Renamed clinic"
+
+    def another_request():
+        with app.app_context():
+            audit("sign_in", None, now=datetime.now(UTC))
+            db.session.remove()
+
+    writer = threading.Thread(target=another_request)
+    writer.start()
+    writer.join()
+
+    assert change_settings(values, admin_user, datetime.now(UTC)) == ["name"]
+    db.session.rollback()
+    assert clinic_settings().name == "Renamed clinic"

@@ -12,6 +12,7 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from clinic.booking.availability import DEFAULT_CONSULT
+from clinic.database import begin_write
 from clinic.extensions import db
 from clinic.models import ConsultType, Practitioner, StaffUser
 from clinic.settings import clinic_settings
@@ -66,6 +67,7 @@ def _apply(row: object, values: Mapping[str, object]) -> list[str]:
 
 def change_settings(values: Mapping[str, object], user: StaffUser, now: datetime) -> list[str]:
     """Save the clinic's settings (keys: ``SETTINGS_FIELDS``); the names of those changed."""
+    begin_write()  # read, check and write under SQLite's write lock (rows passed in reload)
     changed = _apply(clinic_settings(), {name: values[name] for name in SETTINGS_FIELDS})
     if changed:
         audit(
@@ -91,6 +93,7 @@ def _check_email_free(email: str, practitioner_id: int | None) -> None:
 
 def add_practitioner(details: PractitionerDetails, user: StaffUser, now: datetime) -> Practitioner:
     """A new practitioner, with no working hours yet (so nobody can book them until set)."""
+    begin_write()  # read, check and write under SQLite's write lock (rows passed in reload)
     _check_email_free(details.email, None)
     practitioner = Practitioner(**asdict(details))
     db.session.add(practitioner)
@@ -113,6 +116,7 @@ def change_practitioner(
 
     An inactive practitioner is offered for no new bookings; consults already booked stay.
     """
+    begin_write()  # read, check and write under SQLite's write lock (rows passed in reload)
     _check_email_free(details.email, practitioner.id)
     changed = _apply(practitioner, asdict(details))
     if changed:
@@ -141,6 +145,7 @@ def change_consult_type(
     The length applies to consults booked or moved from now on; booked ones keep theirs. The
     free consult (the one patients book online) cannot be turned off.
     """
+    begin_write()  # read, check and write under SQLite's write lock (rows passed in reload)
     if kind.slug == DEFAULT_CONSULT and not active:
         db.session.rollback()
         raise SettingsProblem(
