@@ -155,6 +155,23 @@ def _failed() -> OutboxMessage:
     return message
 
 
+def test_an_email_about_an_older_version_of_the_consult_is_not_resent(desk, clinic):
+    """Invariant 4: once the consult is cancelled, its failed 'booked' invite must not follow."""
+    message = _failed()
+    token = csrf_token(desk.get(f"/staff/consults/{clinic}").text)
+    cancelled = desk.post(
+        f"/staff/consults/{clinic}/cancel", data={"csrf_token": token, "reason": "Unwell"}
+    )
+    assert cancelled.status_code == 303
+    assert "Resend the booked email" not in desk.get("/staff/outbox").text
+
+    response = resend(desk, message.id)
+
+    assert response.status_code == 409
+    assert "a newer email about it replaces it" in unescape(response.text)
+    assert fresh(message.id).status == "failed"
+
+
 def test_resend_needs_a_good_csrf_token_and_a_real_message(desk, mail_app):
     message = _failed()
     assert desk.post(f"/staff/outbox/{message.id}/resend").status_code == 400

@@ -38,10 +38,27 @@ class ResendRefused(Exception):
 
 
 def can_resend(message: OutboxMessage) -> bool:
-    """Failed for good, or pending after a failed attempt (waiting for its next try)."""
-    return message.status == OutboxStatus.FAILED or (
+    """Failed for good, or pending after a failed attempt (waiting for its next try), and
+    still describing the consult as it is (invariant 4: an old invite must not follow a newer
+    one)."""
+    waiting = message.status == OutboxStatus.FAILED or (
         message.status == OutboxStatus.PENDING and message.attempts > 0
     )
+    return waiting and not is_superseded(message)
+
+
+def is_superseded(message: OutboxMessage) -> bool:
+    """The consult has changed (moved or cancelled) since this message was written."""
+    appointment = message.appointment
+    if appointment is None or "sequence" not in message.payload:
+        return False
+    return int(message.payload["sequence"]) < appointment.sequence
+
+
+SUPERSEDED = (
+    "The consult has changed since that email was written, and a newer email about it "
+    "replaces it, so it can't be resent."
+)
 
 
 _REFUSALS = {
@@ -85,6 +102,8 @@ def resend(message_id: int, user: StaffUser, now: datetime) -> OutboxMessage | N
         db.session.rollback()
         if message is None:
             return None
+        if is_superseded(message):
+            raise ResendRefused(SUPERSEDED)
         raise ResendRefused(_REFUSALS[OutboxStatus(message.status)])
     was = f"{message.status} after {message.attempts} attempts"
     message.status = OutboxStatus.PENDING.value
