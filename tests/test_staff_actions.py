@@ -9,12 +9,14 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from html import unescape
+from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
 
 from clinic.extensions import db
-from clinic.models import Appointment, ConsultNote, OutboxMessage, Practitioner
+from clinic.formatting import when_label
+from clinic.models import Appointment, AuditEvent, ConsultNote, OutboxMessage, Practitioner
 from clinic.notify.compose import compose
 from clinic.settings import clinic_settings
 from tests import factories
@@ -104,10 +106,22 @@ def test_another_practitioner_cannot_change_the_consult(client, ref):
     assert after.status == "confirmed" and after.sequence == 0 and after.notes == []
 
 
-def test_unknown_references_are_404(client, ref):
+@pytest.mark.parametrize("reference", ["NOPE-NOPE", "AB%00C-DEFG", "%00", "x" * 200])
+def test_unknown_or_odd_references_are_404(client, ref, reference):
     sign_in(client, "admin")
-    assert post(client, "/staff/consults/NOPE-NOPE/cancel", reason="x").status_code == 404
-    assert client.get("/staff/consults/NOPE-NOPE/reschedule").status_code == 404
+    assert client.get(f"/staff/consults/{reference}").status_code == 404
+    assert post(client, f"/staff/consults/{reference}/cancel", reason="x").status_code == 404
+    assert client.get(f"/staff/consults/{reference}/reschedule").status_code == 404
+
+
+def test_a_cancelled_consult_offers_no_new_times(client, ref):
+    sign_in(client, "desk")
+    post(client, f"/staff/consults/{ref}/cancel", reason="Patient asked")
+    response = client.get(f"/staff/consults/{ref}/reschedule")
+    assert response.status_code == 303
+    assert "Only a booked consult that has not ended can be moved" in unescape(
+        client.get(response.headers["Location"]).text
+    )
 
 
 # --- reschedule -----------------------------------------------------------------------------
@@ -122,7 +136,8 @@ def test_staff_move_a_consult_even_inside_the_patients_change_window(client, ref
     picker = client.get(f"/staff/consults/{ref}/reschedule")
     assert picker.status_code == 200
     assert "America/New_York" in picker.text  # the clinic's zone by default
-    new_start = before.starts_at + timedelta(hours=2)
+    old_start = before.starts_at
+    new_start = old_start + timedelta(hours=2)
     response = post(
         client,
         f"/staff/consults/{ref}/reschedule",
@@ -138,6 +153,10 @@ def test_staff_move_a_consult_even_inside_the_patients_change_window(client, ref
     pending = [m for m in outbox(ref, "reminder") if m.status == "pending"]
     assert pending and all(m.payload["starts_at"] == new_start.isoformat() for m in pending)
     assert audit_count("consult_rescheduled") == 1
+    detail = db.session.scalar(
+        sa.select(AuditEvent.detail).where(AuditEvent.action == "consult_rescheduled")
+    )
+    assert detail == f"from {when_label(old_start, ZoneInfo('America/New_York'))}"
 
 
 def test_staff_cannot_move_a_consult_onto_a_taken_time(client, ref):

@@ -87,6 +87,9 @@ def add_note(reference: str):
 def reschedule_times(reference: str):
     """Free times with the same practitioner, in the clinic's zone unless staff chose another."""
     appointment = _actionable(reference)
+    if not actions.can_move(appointment, datetime.now(UTC)):
+        flash("Only a booked consult that has not ended can be moved.")
+        return _back(reference)
     return _render_picker(appointment, SlotQueryForm(formdata=request.args))
 
 

@@ -7,6 +7,7 @@ outbox (invariant 3); staff are not bound by the patients' online change window.
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -16,8 +17,10 @@ from clinic.booking import changes, services
 from clinic.booking.services import NotBookable, PatientDetails, SlotTaken, commit_or_taken
 from clinic.database import begin_write, lock_rows
 from clinic.extensions import db
+from clinic.formatting import parse_zone, when_label
 from clinic.models import Appointment, ConsultNote, Practitioner, StaffUser, Status
 from clinic.notify.outbox import drop_reminders
+from clinic.settings import clinic_settings
 from clinic.staff.accounts import audit
 
 __all__ = [
@@ -33,6 +36,7 @@ __all__ = [
 ]
 
 OUTCOMES = (Status.COMPLETED.value, Status.NO_SHOW.value)
+REFERENCE = re.compile(r"[A-Z0-9]{4}-[A-Z0-9]{4}")
 
 
 class ConsultNotFound(LookupError):
@@ -45,10 +49,22 @@ class Refused(Exception):
 
 def find_consult(reference: str) -> Appointment | None:
     """The consult staff can see under ``reference``: never a hold or a lapsed hold."""
+    if not REFERENCE.fullmatch(reference):
+        return None  # not one we could have made (and nothing odd reaches the database)
     found = db.session.scalar(sa.select(Appointment).where(Appointment.reference == reference))
     if found is None or found.status in (Status.HELD, Status.EXPIRED):
         return None
     return found
+
+
+def can_move(appointment: Appointment, now: datetime) -> bool:
+    """Moved or cancelled by staff: booked and not yet over."""
+    return appointment.status == Status.CONFIRMED and now < appointment.ends_at
+
+
+def can_mark(appointment: Appointment, now: datetime) -> bool:
+    """Marked completed or no-show: booked (or already marked) and started."""
+    return appointment.status in (Status.CONFIRMED, *OUTCOMES) and now >= appointment.starts_at
 
 
 def cancel(reference: str, reason: str, user: StaffUser, now: datetime) -> Appointment:
@@ -56,7 +72,7 @@ def cancel(reference: str, reason: str, user: StaffUser, now: datetime) -> Appoi
     appointment = _lock(reference)
     if appointment.status != Status.CONFIRMED:
         _refuse("Only a booked consult can be cancelled; this one is " + _status(appointment))
-    if appointment.ends_at <= now:
+    if not can_move(appointment, now):
         _refuse("This consult is over: mark it completed or no-show instead.")
     changes.mark_cancelled(appointment, reason, now)
     _audit("consult_cancelled", user, appointment, now)
@@ -70,13 +86,14 @@ def reschedule(
     """Move a booked consult to a free time of the same practitioner; returns it and its
     previous start. Both people get the updated invite."""
     appointment = _lock(reference)
-    if appointment.status != Status.CONFIRMED or appointment.ends_at <= now:
+    if not can_move(appointment, now):
         _refuse("Only a booked consult that has not ended can be moved.")
     previous = appointment.starts_at
     if new_start == previous:
         _refuse("That is already the consult's time; nothing changed.")
     changes.move(appointment, new_start, now)
-    _audit("consult_rescheduled", user, appointment, now, f"from {previous.isoformat()}")
+    zone = parse_zone(clinic_settings().timezone)
+    _audit("consult_rescheduled", user, appointment, now, f"from {when_label(previous, zone)}")
     commit_or_taken(appointment.practitioner_id, new_start, now)
     return appointment, previous
 
@@ -86,9 +103,9 @@ def record_outcome(reference: str, outcome: str, user: StaffUser, now: datetime)
     if outcome not in OUTCOMES:
         raise Refused("Please choose completed or no-show.")
     appointment = _lock(reference)
-    if appointment.status not in (Status.CONFIRMED, *OUTCOMES):
-        _refuse("Only a booked consult can be marked; this one is " + _status(appointment))
-    if now < appointment.starts_at:
+    if not can_mark(appointment, now):
+        if appointment.status not in (Status.CONFIRMED, *OUTCOMES):
+            _refuse("Only a booked consult can be marked; this one is " + _status(appointment))
         _refuse("This consult has not started yet, so it can't be marked yet.")
     if appointment.status == outcome:
         db.session.rollback()

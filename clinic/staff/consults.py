@@ -9,13 +9,13 @@ from flask_login import current_user
 
 from clinic.formatting import parse_zone
 from clinic.intake.summary import build_summary
-from clinic.models import Appointment, Status
+from clinic.models import Appointment
 from clinic.scheduling import local_day_window
 from clinic.settings import clinic_settings
 from clinic.staff import bp, schedule
 from clinic.staff.access import ANY_STAFF, can_act_on, can_read_intake, roles_required
 from clinic.staff.accounts import audit
-from clinic.staff.consult_services import OUTCOMES, find_consult
+from clinic.staff.consult_services import can_mark, can_move, find_consult
 from clinic.staff.forms import CancelConsultForm, NoteForm, OutcomeForm
 
 
@@ -50,7 +50,6 @@ def render_consult(appointment: Appointment, status: int = 200, **forms):
     """The consult page; ``forms`` replaces a blank form with one that has errors to show."""
     settings = clinic_settings()
     now = datetime.now(UTC)
-    booked = appointment.status == Status.CONFIRMED
     forms = {
         "cancel_form": CancelConsultForm(formdata=None),
         "outcome_form": OutcomeForm(formdata=None),
@@ -65,9 +64,8 @@ def render_consult(appointment: Appointment, status: int = 200, **forms):
         patient_zone=parse_zone(appointment.patient_timezone),
         summary=_intake_summary(appointment),
         may_act=can_act_on(current_user, appointment),
-        may_move=booked and now < appointment.ends_at,
-        may_mark=appointment.status in OUTCOMES + (Status.CONFIRMED,)
-        and now >= appointment.starts_at,
+        may_move=can_move(appointment, now),
+        may_mark=can_mark(appointment, now),
         **forms,
     ), status
 
