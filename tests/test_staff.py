@@ -90,6 +90,14 @@ def test_the_urgent_alert_links_to_the_consult_page(client, clinic):
     assert page.status_code == 200 and "Sleeping badly since spring" in page.text
 
 
+@pytest.mark.parametrize("page", ["/staff/password", "/staff/calendar", "/staff/availability"])
+def test_every_staff_page_is_headed_with_the_clinics_name(client, clinic, page):
+    sign_in(client, "admin")
+    response = client.get(page)
+    assert response.status_code == 200
+    assert '<a class="brand" href="/">Test Clinic</a>' in response.text
+
+
 def test_unknown_or_unconfirmed_consults_are_404(client, clinic):
     sign_in(client, "admin")
     assert client.get("/staff/consults/NOPE-NOPE").status_code == 404

@@ -2,7 +2,18 @@
 
 from flask import Blueprint
 
+from clinic.settings import NotSetUp, clinic_settings
+
 bp = Blueprint("staff", __name__)
+
+
+@bp.context_processor
+def _clinic() -> dict:
+    """Every staff page is headed with the clinic's name (``base.html`` reads ``settings``)."""
+    try:
+        return {"settings": clinic_settings()}
+    except NotSetUp:  # a brand-new database: the sign-in page still works
+        return {}
 
 
 @bp.after_request
