@@ -1,14 +1,19 @@
-"""Demo data: a clinic with two practitioners in different zones and weekday hours."""
+"""Demo data: a clinic with two practitioners in different zones and weekday hours, staff
+accounts, and a few booked consults over the coming days."""
 
 from __future__ import annotations
 
-from datetime import time
+from datetime import UTC, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
-from clinic.booking.availability import DEFAULT_CONSULT
+from clinic.booking import services
+from clinic.booking.availability import DEFAULT_CONSULT, active_practitioners, open_times
 from clinic.extensions import db
+from clinic.intake.services import save_section
 from clinic.models import ClinicSettings, ConsultType, Practitioner, WorkingHours
+from clinic.scheduling import Interval
 from clinic.staff.accounts import create_staff
 
 WEEKDAYS = range(5)
@@ -86,4 +91,39 @@ def seed_demo() -> bool:
     db.session.commit()
     for email, role, name in DEMO_STAFF:
         create_staff(email, role, DEMO_PASSWORD, name=name)
+    _book_demo_consults(datetime.now(UTC))
     return True
+
+
+DEMO_PATIENTS = (
+    ("Jordan Lee", "America/Chicago"),
+    ("Priya Shah", "Europe/London"),
+    ("Tomás Rivera", "America/New_York"),
+    ("Amelia Brooks", "Australia/Sydney"),
+    ("Noah Kim", "America/Los_Angeles"),
+    ("Grace Osei", "Africa/Accra"),
+)
+
+
+def _book_demo_consults(now: datetime) -> None:
+    """A few consults over the coming days, so the staff console has a schedule to show. The
+    first has an intake answered, with an answer that flags it for urgent review."""
+    window = Interval(now, now + timedelta(days=10))
+    times = open_times(active_practitioners(), None, window, now)
+    for index, (name, zone) in enumerate(DEMO_PATIENTS):
+        if index * 7 >= len(times):
+            break
+        choice = times[index * 7]
+        email = name.split()[0].lower() + "@example.com"
+        _appointment, token = services.book(
+            choice.practitioner_ids[0],
+            choice.start,
+            ZoneInfo(zone),
+            services.PatientDetails(name, email),
+            now,
+            "riverbend.example",
+            source="web",
+        )
+        if index == 0:
+            save_section(token, "goals", {"goals_concerns": ["Poor sleep and low energy"]}, now)
+            save_section(token, "mood", {"phq9_1": ["2"], "phq9_9": ["1"]}, now)

@@ -11,7 +11,7 @@ from alembic.migration import MigrationContext
 
 import config
 from clinic.extensions import db
-from clinic.models import Practitioner
+from clinic.models import Appointment, Practitioner
 
 
 def test_production_refuses_to_start_without_a_secret_key(monkeypatch):
@@ -42,6 +42,9 @@ def test_demo_seed_creates_a_bookable_clinic_once(app, runner, client):
     page = client.get("/book")
     assert page.status_code == 200
     assert len(re.findall(r'<button type="submit" name="start"', page.text)) > 10
+    booked = db.session.scalars(sa.select(Appointment).where(Appointment.status == "confirmed"))
+    assert len(booked.all()) == 6  # a schedule for the staff console to show
+    assert db.session.scalar(sa.select(sa.func.count()).where(Appointment.urgent)) == 1
 
 
 def test_healthz_answers(client):
