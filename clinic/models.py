@@ -233,6 +233,11 @@ class Appointment(db.Model):
     consult_type: Mapped[ConsultType] = relationship()
     patient: Mapped[Patient | None] = relationship()
 
+    @property
+    def duration_minutes(self) -> int:
+        """This consult's own length (the consult type's may have changed since it was booked)."""
+        return int((self.ends_at - self.starts_at).total_seconds() // 60)
+
     def is_active(self, now: datetime) -> bool:
         if self.status == Status.HELD:
             return self.hold_expires_at is not None and self.hold_expires_at > now

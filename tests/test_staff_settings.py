@@ -29,6 +29,7 @@ from clinic.models import (
     Practitioner,
     StaffUser,
 )
+from clinic.notify.compose import compose
 from clinic.settings import clinic_settings
 from clinic.staff.accounts import audit
 from clinic.staff.settings_services import (
@@ -629,6 +630,15 @@ def test_a_new_consult_length_applies_to_the_times_offered(admin):
     slots = admin.get(f"/api/v1/slots?timezone=UTC&from={day}&to={day}").get_json()["slots"]
     lengths = {datetime.fromisoformat(s["end"]) - datetime.fromisoformat(s["start"]) for s in slots}
     assert lengths == {timedelta(minutes=45)}
+    assert "Book your free 45-minute consult" in admin.get("/").text
+    picker = admin.get("/book").text
+    assert "Book your free 45-minute consult" in picker and "lasts 45 minutes" in picker
+    # A consult booked before keeps its own 20 minutes in what its emails say.
+    db.session.rollback()
+    booked = db.session.scalars(
+        sa.select(OutboxMessage).where(OutboxMessage.kind == "booked").limit(1)
+    ).one()
+    assert "Length: 20 minutes" in compose(booked).text
 
 
 def book_ben(days_ahead: int = 4) -> tuple[int, str]:

@@ -4,7 +4,7 @@ from urllib.parse import urlsplit
 from flask import Response, abort, current_app, redirect, render_template, request, url_for
 
 from clinic.booking import bp, services
-from clinic.booking.availability import active_practitioners, open_times
+from clinic.booking.availability import active_practitioners, consult_type, open_times
 from clinic.booking.forms import (
     HoldForm,
     PatientDetailsForm,
@@ -119,6 +119,12 @@ def hold():
     except services.NotBookable as problem:
         return _render_picker(query, status=422, message=str(problem))
     return redirect(url_for("booking.details", token=token), code=303)
+
+
+@bp.app_template_global()
+def consult_minutes() -> int:
+    """The free consult's length now, for the pages that offer times."""
+    return consult_type().duration_minutes
 
 
 def link_limit() -> str:
