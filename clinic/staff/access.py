@@ -31,6 +31,8 @@ def roles_required(*roles: str):
 
 
 ANY_STAFF = (Role.ADMIN.value, Role.PRACTITIONER.value, Role.FRONTDESK.value)
+# Those who run the whole schedule: book for callers, closures, the outbox.
+DESK_OR_ADMIN = (Role.ADMIN.value, Role.FRONTDESK.value)
 
 
 def can_read_intake(user: StaffUser, appointment: Appointment) -> bool:

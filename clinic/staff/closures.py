@@ -10,16 +10,14 @@ from flask_login import current_user
 
 from clinic.extensions import db
 from clinic.formatting import parse_zone
-from clinic.models import Role, TimeOff
+from clinic.models import TimeOff
 from clinic.settings import clinic_settings
 from clinic.staff import availability_services as services
 from clinic.staff import bp
-from clinic.staff.access import roles_required
+from clinic.staff.access import DESK_OR_ADMIN, roles_required
 from clinic.staff.availability import refuse
 from clinic.staff.availability_checks import AvailabilityError, booked_in_closures
 from clinic.staff.availability_forms import TimeOffForm
-
-EDITORS = (Role.ADMIN.value, Role.FRONTDESK.value)
 
 
 def _zone():
@@ -43,14 +41,14 @@ def _page(form: TimeOffForm | None = None, status: int = 200):
 
 
 @bp.get("/closures")
-@roles_required(*EDITORS)
+@roles_required(*DESK_OR_ADMIN)
 def closures():
     """Upcoming clinic closures, with the booked consults each one covers."""
     return _page()
 
 
 @bp.post("/closures")
-@roles_required(*EDITORS)
+@roles_required(*DESK_OR_ADMIN)
 def add_closure():
     form = TimeOffForm()
     if form.validate_on_submit():
@@ -78,7 +76,7 @@ def add_closure():
 
 
 @bp.post("/closures/<int:closure_id>/remove")
-@roles_required(*EDITORS)
+@roles_required(*DESK_OR_ADMIN)
 def remove_closure(closure_id: int):
     if not services.remove_closure(current_user, closure_id, datetime.now(UTC)):
         abort(404, description="There is no such closure.")

@@ -13,16 +13,15 @@ from sqlalchemy.orm import joinedload
 from clinic.database import begin_write
 from clinic.extensions import db
 from clinic.formatting import parse_zone
-from clinic.models import OutboxMessage, OutboxStatus, Role, StaffUser
+from clinic.models import OutboxMessage, OutboxStatus, StaffUser
 from clinic.settings import clinic_settings
 from clinic.staff import bp
-from clinic.staff.access import roles_required
+from clinic.staff.access import DESK_OR_ADMIN, roles_required
 from clinic.staff.accounts import audit
 from clinic.staff.filter_forms import OutboxFilterForm
 from clinic.staff.listing import BAD_PAGE, Page, page_number, paginate
 
 PER_PAGE = 50
-DESK = (Role.ADMIN.value, Role.FRONTDESK.value)
 
 # Failed messages need someone; pending ones may be stuck. Both come before the rest.
 _ATTENTION = sa.case(
@@ -140,7 +139,7 @@ def _status_filter(form: OutboxFilterForm) -> str | None:
 
 
 @bp.get("/outbox")
-@roles_required(*DESK)
+@roles_required(*DESK_OR_ADMIN)
 def outbox():
     """Every email in the outbox with its delivery state; failed and pending first."""
     form = OutboxFilterForm(formdata=request.args)
@@ -153,7 +152,7 @@ def outbox():
 
 
 @bp.post("/outbox/<int:message_id>/resend")
-@roles_required(*DESK)
+@roles_required(*DESK_OR_ADMIN)
 def resend_message(message_id: int):
     """Send a failed message again now (audited); refused with 409 once it has gone out."""
     try:

@@ -17,24 +17,22 @@ from clinic.booking.forms import SlotQueryForm, set_practitioner_choices
 from clinic.booking.routes import picker_context
 from clinic.booking.services import PatientDetails
 from clinic.formatting import when_label
-from clinic.models import Practitioner, Role
+from clinic.models import Practitioner
 from clinic.staff import bp
 from clinic.staff import consult_services as actions
-from clinic.staff.access import roles_required
+from clinic.staff.access import DESK_OR_ADMIN, roles_required
 from clinic.staff.forms import PhoneBookingForm
-
-BOOKERS = (Role.ADMIN.value, Role.FRONTDESK.value)
 
 
 @bp.get("/book")
-@roles_required(*BOOKERS)
+@roles_required(*DESK_OR_ADMIN)
 def phone_booking():
     """Free times by day, shown in the patient's zone (the clinic's until staff choose)."""
     return _render_picker(SlotQueryForm(formdata=request.args))
 
 
 @bp.route("/book/details", methods=["GET", "POST"])
-@roles_required(*BOOKERS)
+@roles_required(*DESK_OR_ADMIN)
 def phone_booking_details():
     """The chosen time (from the picker's GET form) and the patient's details."""
     practitioners = active_practitioners()
