@@ -9,7 +9,7 @@ free times offered, the reminders a new booking schedules, the crisis text and w
 from __future__ import annotations
 
 import threading
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from html import unescape
 from html.parser import HTMLParser
 from zoneinfo import ZoneInfo
@@ -477,6 +477,23 @@ def test_changing_a_practitioner_and_the_audit_names_the_fields(admin):
     # The same page saved again changes nothing and writes no second audit row.
     assert admin.post(url, data=form_of(admin, url)).status_code == 303
     assert audit_count("practitioner_changed") == 1
+
+
+def test_a_new_time_zone_names_the_consults_it_leaves_outside_working_hours(admin):
+    """Hours are wall-clock times: 9 to 5 in London is not 9 to 5 in Los Angeles."""
+    cy = factories.practitioner(
+        hours=[(d, time(9), time(17)) for d in range(7)], name="Cy Rowe", email="cy@clinic.example"
+    )
+    booked = factories.appointment(cy, factories.next_grid_time(days_ahead=3, hour=10))
+    url = f"/staff/practitioners/{cy.id}"
+
+    response = admin.post(url, data=form_of(admin, url) | {"timezone": "America/Los_Angeles"})
+
+    assert response.status_code == 303
+    assert "fall outside their working hours" in unescape(admin.get(url).text)
+    assert booked.reference in admin.get(f"/staff/availability/{cy.id}").text
+    db.session.rollback()
+    assert db.session.get(type(booked), booked.id).status == "confirmed"  # nothing cancelled
 
 
 def test_every_bad_change_to_a_practitioner_leaves_them_as_they_were(admin):

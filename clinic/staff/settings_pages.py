@@ -16,6 +16,7 @@ from clinic.models import ConsultType, Practitioner, Role
 from clinic.settings import clinic_settings
 from clinic.staff import bp
 from clinic.staff.access import roles_required
+from clinic.staff.availability_checks import booked_outside_hours
 from clinic.staff.settings_forms import ClinicSettingsForm, ConsultTypeForm, PractitionerForm
 from clinic.staff.settings_services import (
     SETTINGS_FIELDS,
@@ -105,6 +106,11 @@ def edit_practitioner(practitioner_id: int):
             _refused(form, problem)
         else:
             _saved(changed, f"{practitioner.name}'s details were")
+            if "timezone" in changed and booked_outside_hours(practitioner, datetime.now(UTC)):
+                flash(
+                    "In the new time zone some booked consults fall outside their working "
+                    "hours. Nothing was cancelled: see their availability page to move them."
+                )
             return redirect(
                 url_for("staff.edit_practitioner", practitioner_id=practitioner.id), code=303
             )

@@ -12,7 +12,7 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from clinic.booking.availability import DEFAULT_CONSULT
-from clinic.database import begin_write
+from clinic.database import begin_write, lock_rows
 from clinic.extensions import db
 from clinic.models import ConsultType, Practitioner, StaffUser
 from clinic.settings import clinic_settings
@@ -115,8 +115,11 @@ def change_practitioner(
     """Save a practitioner's details; the names of the fields that changed.
 
     An inactive practitioner is offered for no new bookings; consults already booked stay.
+    A new time zone moves their wall-clock hours in real time: consults it leaves outside
+    working time stay booked and are listed on the practitioner's availability page.
     """
     begin_write()  # read, check and write under SQLite's write lock (rows passed in reload)
+    lock_rows(Practitioner, [practitioner.id])  # hours change meaning: as a booking would
     _check_email_free(details.email, practitioner.id)
     changed = _apply(practitioner, asdict(details))
     if changed:
