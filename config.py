@@ -36,6 +36,11 @@ class Config:
     MAIL_TIMEOUT = float(os.environ.get("MAIL_TIMEOUT", "20"))  # seconds, per SMTP operation
     # Attempts before a message is marked failed (retries back off from 1 minute to 1 hour).
     OUTBOX_MAX_ATTEMPTS = 10
+    # How long a worker holds the messages it claimed. A worker that dies mid-batch leaves them
+    # claimed this long; then another worker sends them (a message it had already sent goes
+    # again, with the same Message-ID). Keep it well above the longest batch: 20 messages,
+    # each allowed MAIL_TIMEOUT per SMTP step.
+    OUTBOX_LEASE_SECONDS = int(os.environ.get("OUTBOX_LEASE_SECONDS", "900"))
     # /dev/outbox shows the outbox in the browser: development only.
     DEV_OUTBOX_PAGE = False
     # With no MAIL_SERVER, write due emails to the log (development, tests). Otherwise they

@@ -190,7 +190,7 @@ def test_a_reminder_claimed_before_a_reschedule_is_dropped_when_sent(app):
     appointment, token = book(open_clinic())
     deliver_due(NOW)
     due = START - DAY
-    claimed = delivery._claim(due, "worker-a", lease_until=due + delivery.LEASE)
+    claimed = delivery._claim(due, "worker-a", lease_until=due + timedelta(minutes=15))
     assert claimed == [m.id for m in reminders(appointment.id) if m.next_attempt_at == due]
 
     changes.reschedule(token, START + timedelta(days=2), due)

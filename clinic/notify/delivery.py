@@ -36,7 +36,6 @@ from clinic.notify.outbox import Kind
 log = logging.getLogger("clinic.outbox")
 
 BATCH_SIZE = 20
-LEASE = timedelta(minutes=15)
 FIRST_RETRY = timedelta(minutes=1)
 LONGEST_RETRY = timedelta(hours=1)
 # The server refused this one message; the connection is still good for the others.
@@ -91,10 +90,11 @@ def deliver_due(now: datetime, *, owner: str | None = None) -> Report:
     owner = owner or worker_name()
     report = Report()
     started = time.monotonic()
+    lease = timedelta(seconds=current_app.config["OUTBOX_LEASE_SECONDS"])
     while True:
         # Each batch's lease runs from when it is claimed, however long the run has taken.
         elapsed = timedelta(seconds=time.monotonic() - started)
-        ids = _claim(now, owner, lease_until=now + elapsed + LEASE)
+        ids = _claim(now, owner, lease_until=now + elapsed + lease)
         if not ids:
             return report
         report.add(_deliver(ids, now, owner))
