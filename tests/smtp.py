@@ -1,7 +1,8 @@
 """A real SMTP server on loopback (aiosmtpd) that keeps what it receives, for the tests.
 
 It can be stopped and started again on the same port (an outage), made to refuse mail
-with a temporary error, or made to stall past the client's timeout.
+with a temporary error, to hang up in the middle of a message, or to stall past the client's
+timeout.
 """
 
 from __future__ import annotations
@@ -33,6 +34,9 @@ class _Handler:
         self.sink = sink
 
     async def handle_DATA(self, server, session, envelope):
+        if self.sink.drop:  # hang up mid-conversation, as a crashing server or network would
+            server.transport.abort()
+            return "421 4.3.2 Connection dropped"  # never reaches the client
         if self.sink.refuse:
             return "451 4.3.0 Mail server temporarily rejecting messages"
         if self.sink.stall_seconds:
@@ -56,6 +60,7 @@ class SmtpSink:
         self.received: list[Received] = []
         self.lock = threading.Lock()
         self.refuse = False
+        self.drop = False
         self.stall_seconds = 0.0
         self._controller: Controller | None = None
 

@@ -453,6 +453,29 @@ def test_a_refusing_server_keeps_the_booking_and_the_message_waits(mail_app, pra
     assert {m.status for m in invites()} == {"sent"}
 
 
+def test_a_server_that_hangs_up_mid_message_keeps_the_message_waiting(mail_app, practitioner, sink):
+    """The connection drops after the message was sent but before the server answered: the
+    message waits with the error and goes on the next attempt; the booking is untouched."""
+    sink.drop = True
+    response = api_booking(mail_app.test_client(), factories.next_grid_time(3, 9))
+    assert response.status_code == 201, response.get_json()
+    t0 = now_utc() + timedelta(seconds=1)  # the API booked at the real now
+
+    report = deliver(t0)
+
+    assert (report.sent, report.retrying) == (0, 2)
+    assert db.session.scalar(sa.select(Appointment)).status == "confirmed"
+    for message in invites():
+        assert (message.status, message.attempts) == ("pending", 1)
+        assert "disconnect" in message.last_error.lower() or "closed" in message.last_error.lower()
+    assert sink.received == []
+    sink.drop = False
+    report = deliver(t0 + timedelta(minutes=1))
+
+    assert report.sent == 2
+    assert arrivals(sink) == Counter({m.message_id: 1 for m in invites()})
+
+
 @pytest.mark.parametrize("mail_config", [{"MAIL_TIMEOUT": 1}])
 def test_a_silent_server_times_out_and_the_message_waits(mail_app, practitioner, sink):
     """A server that stalls past MAIL_TIMEOUT does not hang the worker; the message is retried."""
