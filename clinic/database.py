@@ -12,10 +12,10 @@ from sqlalchemy.engine import Engine
 
 from clinic.extensions import db
 
-SQLITE_BUSY_TIMEOUT_MS = 15_000
 
-
-def configure_engine(engine: Engine) -> None:
+def configure_engine(engine: Engine, busy_timeout_ms: int = 15_000) -> None:
+    """``busy_timeout_ms``: how long a SQLite writer waits for the write lock before giving up
+    (the request then gets a "busy, try again" page)."""
     if engine.dialect.name != "sqlite":
         return
 
@@ -24,7 +24,7 @@ def configure_engine(engine: Engine) -> None:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
 

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from flask import Flask, render_template, request
+from contextlib import suppress
+
+from flask import Flask, make_response, render_template, request
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError, TooManyRequests
 
 from clinic.api.problems import problem
+from clinic.extensions import db
 from clinic.settings import NotSetUp
 
 TITLES = {
@@ -25,8 +29,8 @@ TITLES = {
 }
 
 
-def _respond(code: int, detail: str | None):
-    title = TITLES.get(code, "Something went wrong")
+def _respond(code: int, detail: str | None, title: str | None = None):
+    title = title or TITLES.get(code, "Something went wrong")
     if request.path.startswith("/api/"):
         return problem(code, title, detail)
     return render_template("errors/error.html", code=code, title=title, detail=detail), code
@@ -57,6 +61,27 @@ def init_app(app: Flask) -> None:
             "You have made a lot of requests in a short time. "
             "Please wait a minute, then try again.",
         )
+
+    @app.errorhandler(OperationalError)
+    def database_unavailable(error: OperationalError):
+        # SQLite's write lock held past the busy timeout, or PostgreSQL unreachable: nothing
+        # was saved (the transaction never committed). Ask the person to try again.
+        app.logger.warning(
+            "Database unavailable on %s %s: %s",
+            request.method,
+            request.path,
+            str(error.orig).splitlines()[0] if error.orig else error,
+        )
+        with suppress(Exception):
+            db.session.rollback()
+        response = _respond(
+            503,
+            "We're very busy this moment, so nothing was saved. Please try again in a few seconds.",
+            title="Please try again in a moment",
+        )
+        response = make_response(response)
+        response.headers["Retry-After"] = "5"
+        return response
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):

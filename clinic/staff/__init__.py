@@ -1,6 +1,7 @@
 """The staff console: sign in, the day's consults, a consult's page with its intake."""
 
 from flask import Blueprint
+from sqlalchemy.exc import OperationalError
 
 from clinic.settings import NotSetUp, clinic_settings
 
@@ -12,7 +13,7 @@ def _clinic() -> dict:
     """Every staff page is headed with the clinic's name (``base.html`` reads ``settings``)."""
     try:
         return {"settings": clinic_settings()}
-    except NotSetUp:  # a brand-new database: the sign-in page still works
+    except (NotSetUp, OperationalError):  # a new or unreachable database: still a page
         return {}
 
 
