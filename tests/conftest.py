@@ -137,6 +137,19 @@ def database_url(backend, request, tmp_path):
     return request.getfixturevalue("postgres_template")
 
 
+@pytest.fixture
+def database(backend, request, tmp_path) -> str:
+    """This test's own freshly migrated, empty database, for tests that start other processes
+    (gunicorn, workers): on PostgreSQL a new database rather than the shared template."""
+    if backend == "sqlite":
+        path = tmp_path / "clinic.db"
+        shutil.copy(request.getfixturevalue("sqlite_template"), path)
+        return f"sqlite:///{path}"
+    url = request.getfixturevalue("postgres").create("clinic_own")
+    migrate(url)
+    return url
+
+
 @contextmanager
 def running_app(database_url: str, backend: str, **extra):
     """An app on the test's database with its context pushed; cleaned up afterwards."""

@@ -15,7 +15,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import signal
 import socket
 import subprocess
@@ -38,7 +37,7 @@ from clinic.extensions import db
 from clinic.models import ACTIVE, Appointment, ClinicSettings, Practitioner
 from clinic.staff.accounts import create_staff
 from tests import factories
-from tests.conftest import csrf_token, make_app, migrate
+from tests.conftest import csrf_token, make_app
 
 pytestmark = pytest.mark.slow
 
@@ -65,7 +64,7 @@ def free_port() -> int:
 class Gunicorn:
     """``gunicorn -w 4 wsgi:app`` on a free loopback port, its output kept in a file."""
 
-    def __init__(self, database_url: str, log_path: Path):
+    def __init__(self, database_url: str, log_path: Path, extra_env: dict | None = None):
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.log_path = log_path
@@ -76,6 +75,7 @@ class Gunicorn:
             "DATABASE_URL": database_url,
             "CLINIC_BASE_URL": self.base,
             "PYTHONUNBUFFERED": "1",
+            **(extra_env or {}),
         }
         command = [
             sys.executable,
@@ -160,18 +160,6 @@ class Gunicorn:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait(timeout=10)
-
-
-@pytest.fixture
-def database(backend, request, tmp_path) -> str:
-    """This test's own freshly migrated, empty database."""
-    if backend == "sqlite":
-        path = tmp_path / "clinic.db"
-        shutil.copy(request.getfixturevalue("sqlite_template"), path)
-        return f"sqlite:///{path}"
-    url = request.getfixturevalue("postgres").create("clinic_concurrency")
-    migrate(url)
-    return url
 
 
 @pytest.fixture
