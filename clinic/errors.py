@@ -6,6 +6,7 @@ from flask import Flask, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError, TooManyRequests
 
+from clinic import rate_limits
 from clinic.api.problems import problem
 from clinic.settings import NotSetUp
 
@@ -25,10 +26,14 @@ TITLES = {
 }
 
 
-def _respond(code: int, detail: str | None):
+def _is_api() -> bool:
+    return request.path.startswith("/api/")
+
+
+def _respond(code: int, detail: str | None, kind: str | None = None):
     title = TITLES.get(code, "Something went wrong")
-    if request.path.startswith("/api/"):
-        return problem(code, title, detail)
+    if _is_api():
+        return problem(code, title, detail, kind)
     return render_template("errors/error.html", code=code, title=title, detail=detail), code
 
 
@@ -47,16 +52,9 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(TooManyRequests)
     def too_many(error: TooManyRequests):
-        # Flask-Limiter's description is the limit itself ("60 per 1 minute") unless the limit
-        # has its own message: say what to do. It adds Retry-After to the response itself.
-        limit = getattr(error, "limit", None)
-        if limit is not None and limit.error_message:
-            return _respond(429, error.description)
-        return _respond(
-            429,
-            "You have made a lot of requests in a short time. "
-            "Please wait a minute, then try again.",
-        )
+        # Flask-Limiter's description is the limit itself ("60 per 1 minute"): say what to do
+        # instead. It adds Retry-After to this response itself.
+        return _respond(429, rate_limits.explanation(error, api=_is_api()), "rate-limited")
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
