@@ -28,11 +28,13 @@ guess whatever the limit.
 
 from __future__ import annotations
 
+import logging
 import math
 import time
 from collections.abc import Callable
 
 from flask import Flask, current_app
+from flask.logging import default_handler
 from limits import parse_many
 
 from clinic.extensions import limiter
@@ -60,7 +62,11 @@ api_booking = limiter.limit(setting("API_BOOKING_RATE_LIMIT"))
 
 def init_app(app: Flask) -> None:
     """Refuse to start with a limit Flask-Limiter can't read: it would otherwise log an error
-    and let every request through."""
+    and let every request through. Let its warnings (storage unreachable, recovered) reach
+    the app's log, where its own handler would drop them."""
+    log = logging.getLogger("flask-limiter")
+    if default_handler not in log.handlers:
+        log.addHandler(default_handler)
     for name in SETTINGS:
         value = app.config[name]
         try:
