@@ -4,9 +4,13 @@ booking writes nothing. The slow tests at the end run real processes against Red
 
 from __future__ import annotations
 
+import os
 import re
+import shutil
+import uuid
 
 import pytest
+import requests
 import sqlalchemy as sa
 
 import config
@@ -14,7 +18,8 @@ from clinic import rate_limits
 from clinic.extensions import db
 from clinic.models import Appointment, OutboxMessage, Patient, Status
 from tests import factories
-from tests.conftest import make_app, running_app
+from tests.app_servers import free_port, serving
+from tests.conftest import make_app, running_app, unavailable
 from tests.staff_support import sign_in
 from tests.test_api import body
 from tests.test_booking_flow import fill_details, hold
@@ -207,3 +212,95 @@ def test_the_production_limits_are_readable():
     defaults = {name: getattr(config.Config, name) for name in rate_limits.SETTINGS}
     app = make_app("sqlite://", **defaults)  # would raise on a limit it can't read
     assert {name: app.config[name] for name in defaults} == defaults
+
+
+# --- counters shared by several processes (slow: real gunicorn processes) --------------------
+
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+SHARED_LIMIT = "4 per hour"  # an hour, so no window can end halfway through a test
+
+
+@pytest.fixture
+def seeded_database(sqlite_template, tmp_path) -> str:
+    """A SQLite database for several processes at once, with a clinic and a practitioner."""
+    path = tmp_path / "clinic.db"
+    shutil.copy(sqlite_template, path)
+    url = f"sqlite:///{path}"
+    app = make_app(url)
+    with app.app_context():
+        factories.clinic()
+        factories.practitioner()
+        db.session.remove()
+        db.engine.dispose()
+    return url
+
+
+@pytest.fixture
+def redis_prefix():
+    """(prefix, keys): a key prefix of this test's own on the Redis server and a function
+    listing its keys, which are deleted afterwards; or a skip (a failure under CI) where no
+    Redis answers."""
+    import redis
+
+    server = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2, socket_timeout=2)
+    try:
+        server.ping()
+    except redis.RedisError as error:
+        unavailable(f"Redis not reachable at {REDIS_URL}: {type(error).__name__}")
+    prefix = f"clinic-test-{uuid.uuid4().hex[:12]}"
+    yield prefix, lambda: list(server.scan_iter(match=f"*{prefix}*"))
+    for key in server.scan_iter(match=f"*{prefix}*"):
+        server.delete(key)
+    server.close()
+
+
+def alternate(servers, count: int) -> list[requests.Response]:
+    """``count`` slot queries, sent to each server in turn."""
+    return [
+        requests.get(f"{servers[i % len(servers)].base}/api/v1/slots", timeout=30)
+        for i in range(count)
+    ]
+
+
+@pytest.mark.slow
+def test_two_processes_on_redis_share_one_count(seeded_database, redis_prefix, tmp_path):
+    prefix, keys = redis_prefix
+    assert keys() == []
+    settings = dict(
+        API_RATE_LIMIT=SHARED_LIMIT, RATELIMIT_STORAGE_URI=REDIS_URL, RATELIMIT_KEY_PREFIX=prefix
+    )
+    with serving(seeded_database, tmp_path, 2, **settings) as servers:
+        replies = alternate(servers, 5)
+
+    # Each process has answered two; the fifth, the first's third, is over the shared four.
+    assert [r.status_code for r in replies] == [200, 200, 200, 200, 429]
+    refused = replies[-1]
+    assert refused.headers["Content-Type"].startswith("application/problem+json")
+    assert refused.json()["type"].endswith("/rate-limited")
+    assert 3000 < int(refused.headers["Retry-After"]) <= 3602
+    assert keys(), "no counter under this run's prefix in Redis"
+
+
+@pytest.mark.slow
+def test_two_processes_in_memory_count_apart(seeded_database, tmp_path):
+    """The same requests without Redis: each process counts alone, so the shared count above
+    is Redis's doing."""
+    with serving(seeded_database, tmp_path, 2, API_RATE_LIMIT=SHARED_LIMIT) as servers:
+        replies = alternate(servers, 9)
+
+    assert [r.status_code for r in replies] == [200] * 8 + [429]
+
+
+@pytest.mark.slow
+def test_with_redis_down_the_site_serves_and_still_counts(seeded_database, tmp_path):
+    """Nothing listens at the Redis address: no request fails for it, and the process
+    counts in its own memory instead."""
+    nowhere = f"redis://127.0.0.1:{free_port()}/0"
+    settings = dict(API_RATE_LIMIT=SHARED_LIMIT, RATELIMIT_STORAGE_URI=nowhere)
+    with serving(seeded_database, tmp_path, 1, **settings) as servers:
+        replies = alternate(servers, 5)
+        log = servers[0].log()
+
+    assert [r.status_code for r in replies] == [200, 200, 200, 200, 429]
+    assert "falling back to in-memory storage" in log
+    assert "Traceback" not in log
