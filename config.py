@@ -49,13 +49,22 @@ class Config:
     # stay in the outbox until a server is configured.
     OUTBOX_LOG_WITHOUT_MAIL_SERVER = False
 
+    # Rate limits per client address, in Flask-Limiter's notation ("; " between several); what
+    # each covers and why the defaults suit one office sharing an address: clinic/rate_limits.py.
+    # memory:// counts per process: use Redis when several processes or hosts serve. Should
+    # Redis fail, each process counts in memory until it is back, rather than refuse requests.
+    RATELIMIT_ENABLED = _flag("RATELIMIT_ENABLED", True)
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
-    RATELIMIT_HEADERS_ENABLED = True
-    # Requests per client address to pages opened by a secret link (/manage/..., /book/<token>).
-    LINK_RATE_LIMIT = os.environ.get("LINK_RATE_LIMIT", "60 per minute; 600 per day")
-    # Staff sign-in: attempts per client address, and failed attempts per account.
-    SIGN_IN_ADDRESS_LIMIT = "30 per minute"
-    SIGN_IN_ACCOUNT_LIMIT = "5 per 15 minutes"
+    RATELIMIT_KEY_PREFIX = os.environ.get("RATELIMIT_KEY_PREFIX", "clinic")
+    RATELIMIT_STORAGE_OPTIONS = {"socket_connect_timeout": 2, "socket_timeout": 2}
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+    RATELIMIT_HEADERS_ENABLED = False  # clinic/errors.py sets Retry-After on a 429 itself
+    BOOKING_RATE_LIMIT = os.environ.get("BOOKING_RATE_LIMIT", "20 per minute; 100 per hour")
+    API_RATE_LIMIT = os.environ.get("API_RATE_LIMIT", "120 per minute")
+    API_BOOKING_RATE_LIMIT = os.environ.get("API_BOOKING_RATE_LIMIT", "20 per minute; 100 per hour")
+    LINK_RATE_LIMIT = os.environ.get("LINK_RATE_LIMIT", "60 per minute; 2000 per day")
+    SIGN_IN_ADDRESS_LIMIT = os.environ.get("SIGN_IN_ADDRESS_LIMIT", "30 per minute")
+    SIGN_IN_ACCOUNT_LIMIT = os.environ.get("SIGN_IN_ACCOUNT_LIMIT", "5 per 15 minutes")
 
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
     SESSION_COOKIE_HTTPONLY = True
@@ -84,6 +93,13 @@ class TestingConfig(Config):
     OUTBOX_LOG_WITHOUT_MAIL_SERVER = True
     SECRET_KEY = "testing-secret"
     SQLALCHEMY_DATABASE_URI = "sqlite://"
+    # Unthrottled, except where a test sets a limit on purpose (running_app(..., NAME="3 per
+    # minute")). Failed sign-ins per account keep their real limit: tests assert it. Counters
+    # stay in each test app's own memory whatever the environment says.
+    RATELIMIT_ENABLED = True
+    RATELIMIT_STORAGE_URI = "memory://"
+    BOOKING_RATE_LIMIT = API_RATE_LIMIT = API_BOOKING_RATE_LIMIT = "100000 per minute"
+    LINK_RATE_LIMIT = SIGN_IN_ADDRESS_LIMIT = "100000 per minute"
 
 
 CONFIGS = {

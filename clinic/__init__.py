@@ -20,9 +20,10 @@ def create_app(config_object=None) -> Flask:
     register_blueprints(app)
     register_templating(app)
 
-    from clinic import cli, errors, logsafety
+    from clinic import cli, errors, logsafety, rate_limits
 
     logsafety.install(app.logger)
+    rate_limits.init_app(app)
     errors.init_app(app)
     cli.init_app(app)
     return app

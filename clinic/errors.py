@@ -9,6 +9,7 @@ from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError, TooManyRequests
 
+from clinic import rate_limits
 from clinic.api.problems import problem
 from clinic.extensions import db
 from clinic.settings import NotSetUp
@@ -29,10 +30,14 @@ TITLES = {
 }
 
 
-def _respond(code: int, detail: str | None, title: str | None = None):
+def _is_api() -> bool:
+    return request.path.startswith("/api/")
+
+
+def _respond(code: int, detail: str | None, kind: str | None = None, title: str | None = None):
     title = title or TITLES.get(code, "Something went wrong")
-    if request.path.startswith("/api/"):
-        return problem(code, title, detail)
+    if _is_api():
+        return problem(code, title, detail, kind)
     return render_template("errors/error.html", code=code, title=title, detail=detail), code
 
 
@@ -51,16 +56,14 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(TooManyRequests)
     def too_many(error: TooManyRequests):
-        # Flask-Limiter's description is the limit itself ("60 per 1 minute") unless the limit
-        # has its own message: say what to do. It adds Retry-After to the response itself.
-        limit = getattr(error, "limit", None)
-        if limit is not None and limit.error_message:
-            return _respond(429, error.description)
-        return _respond(
-            429,
-            "You have made a lot of requests in a short time. "
-            "Please wait a minute, then try again.",
+        # Flask-Limiter's description is the limit itself ("60 per 1 minute"): say what to do
+        # instead, and when (its own headers are off: they would stamp a Retry-After on every
+        # response of a limited route, whatever its status).
+        response = make_response(
+            _respond(429, rate_limits.explanation(error, api=_is_api()), "rate-limited")
         )
+        response.headers["Retry-After"] = str(rate_limits.seconds_to_wait())
+        return response
 
     @app.errorhandler(OperationalError)
     def database_unavailable(error: OperationalError):

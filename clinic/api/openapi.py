@@ -90,6 +90,16 @@ def _problem_response(description: str) -> dict:
     }
 
 
+def _too_many_response() -> dict:
+    response = _problem_response(
+        "Too many requests from this address; wait as Retry-After says, then try again"
+    )
+    response["headers"] = {
+        "Retry-After": {"description": "Seconds to wait", "schema": {"type": "integer"}}
+    }
+    return response
+
+
 def document(base_url: str) -> dict:
     return {
         "openapi": "3.1.0",
@@ -153,6 +163,7 @@ def document(base_url: str) -> dict:
                             },
                         },
                         "422": _problem_response("Invalid query; each field is named"),
+                        "429": _too_many_response(),
                     },
                 }
             },
@@ -180,6 +191,7 @@ def document(base_url: str) -> dict:
                         "400": _problem_response("The body is not a JSON object"),
                         "409": _problem_response("That time was just taken; see alternatives"),
                         "422": _problem_response("Invalid input; each field is named"),
+                        "429": _too_many_response(),
                     },
                 }
             },

@@ -3,6 +3,7 @@ from urllib.parse import urlsplit
 
 from flask import current_app, request, url_for
 
+from clinic import rate_limits
 from clinic.api import bp
 from clinic.api.forms import SlotsQuery, json_to_formdata
 from clinic.api.openapi import document
@@ -28,6 +29,7 @@ def _open_time(item, zone) -> dict:
 
 
 @bp.get("/slots")
+@rate_limits.api_slots
 def slots():
     """Free consult times between two local dates (inclusive) in the caller's zone."""
     query = SlotsQuery(formdata=request.args)
@@ -60,6 +62,7 @@ def slots():
 
 
 @bp.post("/bookings")
+@rate_limits.api_booking
 def create_booking():
     """Book a free time outright; 201 with the booking, 409 with nearby times if just taken."""
     payload = request.get_json(silent=True)

@@ -3,6 +3,7 @@ from urllib.parse import urlsplit
 
 from flask import Response, abort, current_app, redirect, render_template, request, url_for
 
+from clinic import rate_limits
 from clinic.booking import bp, services
 from clinic.booking.availability import active_practitioners, consult_type, open_times
 from clinic.booking.forms import (
@@ -98,6 +99,7 @@ def slots():
 
 
 @bp.post("/book/hold")
+@rate_limits.booking
 def hold():
     """Keep the chosen time for the patient while they fill in their details."""
     form = HoldForm()
@@ -142,6 +144,7 @@ def appointment_or_404(token: str):
 
 @bp.route("/book/<token>", methods=["GET", "POST"])
 @limiter.limit(link_limit)
+@rate_limits.booking
 def details(token: str):
     """The patient's details and consents for a held time."""
     appointment = appointment_or_404(token)
