@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -38,7 +38,7 @@ from tests.privacy_support import (
     database_text,
     seed_two_patients,
 )
-from tests.staff_support import audit_count
+from tests.staff_support import audit_count, sign_in
 
 
 @pytest.fixture
@@ -226,6 +226,19 @@ def test_erase_goes_ahead_when_confirmed(runner, seeded):
     result = runner.invoke(args=["patient", "erase", JO_EMAIL], input="y\n")
     assert result.exit_code == 0, result.output
     assert db.session.scalar(sa.select(Patient).where(Patient.email == JO_EMAIL)) is None
+
+
+def test_staff_see_an_erased_consult_without_its_patient(runner, client, seeded):
+    assert runner.invoke(args=["patient", "erase", JO_EMAIL, "--yes"]).exit_code == 0
+    sign_in(client, "admin")
+    page = client.get(f"/staff/consults/{seeded.past}")
+    assert page.status_code == 200
+    assert "Erased: the clinic no longer holds the patient's details" in page.text
+    assert JO_NAME not in page.text
+    today = datetime.now(UTC).date()
+    span = f"from={today - timedelta(days=20)}&to={today + timedelta(days=10)}"
+    listing = client.get(f"/staff/consults?{span}")
+    assert seeded.past in listing.text and JO_NAME not in listing.text
 
 
 def _message_ids(*references: str) -> list[int]:
