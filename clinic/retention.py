@@ -2,9 +2,10 @@
 
 For every consult that ended before the cut-off: its intake answers, staff notes and the
 emails about it that are no longer waiting to go out are deleted; its cancellation reason
-and urgent mark are cleared. Then every patient with no consult ending on or after the
-cut-off is erased as ``clinic.patient_erasure`` would (row deleted, consults kept, parted
-from them). Emails still waiting are left for the worker, except those to an erased patient.
+and urgent mark are cleared. Then every patient on record since before the cut-off with no
+consult ending on or after it is erased as ``clinic.patient_erasure`` would (row deleted,
+consults kept, parted from them). Emails still waiting are left for the worker, except
+those to an erased patient.
 
 The audit log is kept unless ``audit_days`` is given: it is the record of who read and
 changed health data, which is asked for long after the data itself is gone, so it has its
