@@ -118,3 +118,8 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(outbox)
     app.cli.add_command(staff)
     app.cli.add_command(worker_command)
+
+    from clinic.privacy_commands import data, patient
+
+    app.cli.add_command(patient)
+    app.cli.add_command(data)

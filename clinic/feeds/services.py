@@ -65,15 +65,19 @@ def feed_bytes(practitioner: Practitioner, settings: ClinicSettings, now: dateti
     organizer = clinic_mailbox(settings)
     events = []
     for appointment in consults:
-        patient = appointment.patient
-        who = patient.name if settings.feed_full_names else initials(patient.name)
+        patient = appointment.patient  # None once the patient's data has been erased
+        if patient is None:
+            summary = appointment.consult_type.name
+        else:
+            who = patient.name if settings.feed_full_names else initials(patient.name)
+            summary = f"{appointment.consult_type.name}: {who}"
         event = consult_event(
             appointment,
             settings,
             organizer=Person(organizer.email, organizer.name),
             attendee=Person(practitioner.email, practitioner.name),
             version=Version.current(appointment, appointment.updated_at),
-            summary=f"{appointment.consult_type.name}: {who}",
+            summary=summary,
         )
         staff_link = absolute_url(f"/staff/consults/{appointment.reference}")
         events.append(replace(event, description=f"{event.description}\nDetails: {staff_link}"))
