@@ -53,6 +53,11 @@ class Config:
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = False
+    # Security headers (clinic/security_headers.py). Who may show the patient pages in a
+    # frame: 'none', 'self' or space-separated origins (https://www.clinic.example).
+    CLINIC_FRAME_ANCESTORS = os.environ.get("CLINIC_FRAME_ANCESTORS", "'none'")
+    STRICT_TRANSPORT_SECURITY = False  # HSTS, sent only on HTTPS responses
     MAX_CONTENT_LENGTH = 64 * 1024
     # Days of free times shown per page of the slot picker.
     BOOKING_DAYS_PER_PAGE = 7
@@ -60,6 +65,7 @@ class Config:
 
 class ProductionConfig(Config):
     SESSION_COOKIE_SECURE = True
+    STRICT_TRANSPORT_SECURITY = True
 
     def __init__(self) -> None:
         if not self.SECRET_KEY:

@@ -20,8 +20,9 @@ def create_app(config_object=None) -> Flask:
     register_blueprints(app)
     register_templating(app)
 
-    from clinic import cli, errors, logsafety
+    from clinic import cli, errors, logsafety, security_headers
 
+    security_headers.init_app(app)
     logsafety.install(app.logger)
     errors.init_app(app)
     cli.init_app(app)
