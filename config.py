@@ -51,6 +51,10 @@ class Config:
     SIGN_IN_ACCOUNT_LIMIT = "5 per 15 minutes"
 
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
+    # Flask-WTF refuses HTTPS form posts that carry no Referer, but pages opened by a secret
+    # link and staff pages send none (Referrer-Policy: no-referrer). The signed token in the
+    # form and the SameSite session cookie are the protection against forged posts.
+    WTF_CSRF_SSL_STRICT = False
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = False

@@ -17,8 +17,8 @@ from clinic.extensions import db
 from clinic.security_headers import frame_ancestors
 from config import ProductionConfig
 from tests import factories
-from tests.conftest import FreshContextClient, _truncate_all, running_app
-from tests.staff_support import seed_staff_clinic, sign_in
+from tests.conftest import FreshContextClient, _truncate_all, csrf_token, running_app
+from tests.staff_support import PASSWORD, seed_staff_clinic, sign_in
 
 POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; style-src-attr 'unsafe-inline'; "
@@ -180,6 +180,27 @@ def test_in_production_the_session_cookie_is_also_secure(database_url, backend):
             "samesite": "Lax",
             "path": "/",
         }
+
+
+def test_over_https_a_form_from_a_no_referrer_page_is_accepted_and_a_forged_one_is_not(
+    database_url, backend
+):
+    """Staff and secret-link pages send no Referer (their Referrer-Policy), so the form they
+    post carries none: over HTTPS that must not be taken for a forgery. The form's own token
+    still is checked."""
+    with production_app(database_url, backend) as app:
+        client = app.test_client()
+        https = "https://clinic.example"
+        page = client.get("/staff/sign-in", base_url=https)
+        form = {"email": "admin@clinic.test", "password": PASSWORD}
+        forged = client.post("/staff/sign-in", data=form, base_url=https)
+        assert forged.status_code == 400
+        signed_in = client.post(
+            "/staff/sign-in", data=form | {"csrf_token": csrf_token(page.text)}, base_url=https
+        )
+        assert signed_in.status_code == 303
+        assert signed_in.headers["Location"] == "/staff/"
+        assert client.get("/staff/", base_url=https).status_code == 200
 
 
 # --- who may frame the pages ------------------------------------------------------------------
