@@ -62,6 +62,9 @@ class Config:
     # frame: 'none', 'self' or space-separated origins (https://www.clinic.example).
     CLINIC_FRAME_ANCESTORS = os.environ.get("CLINIC_FRAME_ANCESTORS", "'none'")
     STRICT_TRANSPORT_SECURITY = False  # HSTS, sent only on HTTPS responses
+    # Proxies in front of the app whose X-Forwarded-For, -Proto and -Host are trusted.
+    # 0: none, so a client can't claim another address with those headers.
+    PROXY_FIX_HOPS = int(os.environ.get("PROXY_FIX_HOPS", "0"))
     MAX_CONTENT_LENGTH = 64 * 1024
     # Days of free times shown per page of the slot picker.
     BOOKING_DAYS_PER_PAGE = 7

@@ -1,4 +1,4 @@
-"""Security headers on every response (Flask-Talisman).
+"""Security headers on every response (Flask-Talisman), and the client's address behind a proxy.
 
 The Content-Security-Policy lets pages load only the site's own files: no inline script, no
 other origin. Style attributes are allowed (``style-src-attr``) because the staff week grid
@@ -19,6 +19,7 @@ import re
 
 from flask import Flask, request
 from flask_talisman import DENY, SAMEORIGIN, Talisman
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 EMBEDDABLE_BLUEPRINTS = frozenset({"public", "booking", "intake"})
 _ORIGIN = re.compile(r"https?://(\*\.)?[A-Za-z0-9.-]+(:\d+)?")
@@ -80,7 +81,8 @@ class ClinicTalisman(Talisman):
 
 
 def init_app(app: Flask) -> None:
-    """Bind a Talisman of this app's own (its options live on the instance)."""
+    """Bind a Talisman of this app's own (its options live on the instance) and, when
+    ``PROXY_FIX_HOPS`` is set, trust that many proxies' X-Forwarded-For, -Proto and -Host."""
     config = app.config
     ancestors = frame_ancestors(config["CLINIC_FRAME_ANCESTORS"])
     talisman = ClinicTalisman()
@@ -99,3 +101,7 @@ def init_app(app: Flask) -> None:
         session_cookie_samesite=config["SESSION_COOKIE_SAMESITE"],
     )
     app.extensions["talisman"] = talisman
+
+    hops = config["PROXY_FIX_HOPS"]
+    if hops:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
