@@ -21,8 +21,11 @@ def sign_in_through(client, forwarded_for: str) -> None:
     page = client.get("/staff/sign-in", environ_base={"REMOTE_ADDR": PROXY})
     response = client.post(
         "/staff/sign-in",
-        data={"csrf_token": csrf_token(page.text), "email": "admin@clinic.test"}
-        | {"password": PASSWORD},
+        data={
+            "csrf_token": csrf_token(page.text),
+            "email": "admin@clinic.test",
+            "password": PASSWORD,
+        },
         headers={"X-Forwarded-For": forwarded_for},
         environ_base={"REMOTE_ADDR": PROXY},
     )
