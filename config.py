@@ -67,8 +67,20 @@ class Config:
     SIGN_IN_ACCOUNT_LIMIT = os.environ.get("SIGN_IN_ACCOUNT_LIMIT", "5 per 15 minutes")
 
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
+    # Flask-WTF refuses HTTPS form posts that carry no Referer, but pages opened by a secret
+    # link and staff pages send none (Referrer-Policy: no-referrer). The signed token in the
+    # form and the SameSite session cookie are the protection against forged posts.
+    WTF_CSRF_SSL_STRICT = False
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = False
+    # Security headers (clinic/security_headers.py). Who may show the patient pages in a
+    # frame: 'none', 'self' or space-separated origins (https://www.clinic.example).
+    CLINIC_FRAME_ANCESTORS = os.environ.get("CLINIC_FRAME_ANCESTORS", "'none'")
+    STRICT_TRANSPORT_SECURITY = False  # HSTS, sent only on HTTPS responses
+    # Proxies in front of the app whose X-Forwarded-For, -Proto and -Host are trusted.
+    # 0: none, so a client can't claim another address with those headers.
+    PROXY_FIX_HOPS = int(os.environ.get("PROXY_FIX_HOPS", "0"))
     MAX_CONTENT_LENGTH = 64 * 1024
     # Days of free times shown per page of the slot picker.
     BOOKING_DAYS_PER_PAGE = 7
@@ -76,6 +88,7 @@ class Config:
 
 class ProductionConfig(Config):
     SESSION_COOKIE_SECURE = True
+    STRICT_TRANSPORT_SECURITY = True
 
     def __init__(self) -> None:
         if not self.SECRET_KEY:

@@ -20,8 +20,9 @@ def create_app(config_object=None) -> Flask:
     register_blueprints(app)
     register_templating(app)
 
-    from clinic import cli, errors, logsafety, rate_limits
+    from clinic import cli, errors, logsafety, rate_limits, security_headers
 
+    security_headers.init_app(app)
     logsafety.install(app.logger)
     rate_limits.init_app(app)
     errors.init_app(app)
