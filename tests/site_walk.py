@@ -80,11 +80,13 @@ def serve_site(sqlite_template, tmp_path) -> Iterator[Site]:
         site.live.stop()
 
 
-def new_page(browser, page_scripts: bool = True) -> tuple[BrowserContext, Page]:
-    """A page in a context of its own, in ``BROWSER_ZONE``. Without ``page_scripts`` the site's
-    own scripts are refused, so pages render as they do with JavaScript off (the site has no
-    <noscript>) while scripts run by the test itself (axe) still can."""
-    context = browser.new_context(timezone_id=BROWSER_ZONE)
+def new_page(browser, page_scripts: bool = True, width: int = 1280) -> tuple[BrowserContext, Page]:
+    """A page ``width`` CSS pixels wide in a context of its own, in ``BROWSER_ZONE``. Without
+    ``page_scripts`` the site's own scripts are refused, so pages render as they do with
+    JavaScript off (the site has no <noscript>) while scripts run by the test itself (axe) can."""
+    context = browser.new_context(
+        timezone_id=BROWSER_ZONE, viewport={"width": width, "height": 800}
+    )
     context.set_default_timeout(TIMEOUT_MS)
     if not page_scripts:
         context.route("**/*.js", lambda route: route.abort())

@@ -3,7 +3,9 @@
 axe-core (bundled by ``axe-playwright-python``) runs all its rules, WCAG 2.x A and AA included
 (colour contrast, labels, landmarks, heading order, duplicate ids, names of links and buttons),
 on each page of the walks in ``tests/site_walk.py``. A ``serious`` or ``critical`` violation
-fails the test; lesser ones are printed (``pytest -rP`` shows them).
+fails the test; lesser ones are printed (``pytest -rP`` shows them). Layouts change with the
+width (the week grid becomes a list, wide tables scroll), so the console is checked at a
+desktop's width and a phone's, and the picker at a phone's as well.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from tests.site_walk import (
 pytestmark = pytest.mark.browser
 
 BLOCKING = {"serious", "critical"}
+PHONE = 360  # CSS pixels: a small phone held upright
 AXE = Axe()
 
 
@@ -79,14 +82,14 @@ def test_every_public_page_has_no_serious_accessibility_violation(browser, site)
         assert not trouble, trouble
     finally:
         context.close()
-    # Without JavaScript: the picker in the clinic's zone and the crisis panel sent by the server.
-    context, page = new_page(browser, page_scripts=False)
+    # Without JavaScript (the picker stays in the clinic's zone), on a phone.
+    context, page = new_page(browser, page_scripts=False, width=PHONE)
     try:
         page.goto(site.url + "/book")
         assert "tz=" not in page.url
         heading(page, "Book your free 20-minute consult")
         page.locator(FIRST_SLOT).first.wait_for()
-        audit(page, "slot picker without JavaScript")
+        audit(page, "slot picker without JavaScript, on a phone")
     finally:
         context.close()
     # 8 booking pages, 16 of the questionnaire, 2 errors, 1 without JavaScript.
@@ -94,9 +97,12 @@ def test_every_public_page_has_no_serious_accessibility_violation(browser, site)
     assert audit.report() == []
 
 
-def test_the_main_staff_pages_have_no_serious_accessibility_violation(browser, site):
+@pytest.mark.parametrize(
+    "width", [pytest.param(1280, id="desktop"), pytest.param(PHONE, id="phone")]
+)
+def test_the_main_staff_pages_have_no_serious_accessibility_violation(browser, site, width):
     audit = AxeAudit()
-    context, page = new_page(browser)
+    context, page = new_page(browser, width=width)
     try:
         trouble = watch_for_trouble(page)
         walk_staff(page, site, audit)
