@@ -1,9 +1,10 @@
 """axe-core on every page patients see and on the staff console's main pages.
 
 axe-core (bundled by ``axe-playwright-python``) runs all its rules, WCAG 2.x A and AA included
-(colour contrast, labels, landmarks, heading order, duplicate ids, names of links and buttons),
-on each page of the walks in ``tests/site_walk.py``. A ``serious`` or ``critical`` violation
-fails the test; lesser ones are printed (``pytest -rP`` shows them). Layouts change with the
+(colour contrast, labels, landmarks, heading order, ARIA ids and roles, names of links and
+buttons, target sizes), on each page of the walks in ``tests/site_walk.py``. A ``serious`` or
+``critical`` violation fails the test; lesser ones are printed (``pytest -rP`` shows them),
+with what axe could not decide by itself ("needs review"). Layouts change with the
 width (the week grid becomes a list, wide tables scroll), so the console is checked at a
 desktop's width and a phone's (320 CSS pixels), and the picker at a phone's as well; at that
 width no page may be wider than the window (WCAG 1.4.10, reflow; wide tables scroll inside
