@@ -88,3 +88,12 @@ def test_a_real_booking_and_its_clash_match_the_document(api_schema):
     again = booking.Case(body=body, media_type="application/json").call_and_validate()
     assert again.status_code == 409
     assert again.json()["alternatives"]
+
+
+@pytest.mark.parametrize("day", ["2026-1-5", " 2026-01-05", "20260105", "2026-01-05x"])
+def test_days_must_be_written_as_the_document_says(client, day):
+    factories.clinic()
+    factories.practitioner()
+    response = client.get("/api/v1/slots", query_string={"from": day})
+    assert response.status_code == 422
+    assert response.get_json()["errors"][0]["field"] == "from"
