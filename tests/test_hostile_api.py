@@ -10,6 +10,8 @@ reads a pytest internal that pytest 9 removed.
 
 from __future__ import annotations
 
+import os
+
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
@@ -53,7 +55,7 @@ def _operations(schema):
 @pytest.mark.parametrize("mode", [GenerationMode.POSITIVE, GenerationMode.NEGATIVE])
 @pytest.mark.parametrize(("path", "method"), OPERATIONS)
 @settings(
-    max_examples=30,
+    max_examples=int(os.environ.get("HOSTILE_EXAMPLES", "30")),
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )

@@ -14,6 +14,7 @@ explicit cases on both databases in test_hostile_nul.py.
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 from dataclasses import dataclass
@@ -33,8 +34,9 @@ from tests.hostile_values import encode, form_body, sweep
 from tests.staff_support import PASSWORD, sign_in
 
 pytestmark = pytest.mark.slow
+# Hypothesis's examples per form; raise it for a longer hunt (HOSTILE_EXAMPLES=500).
 FUZZ = settings(
-    max_examples=25,
+    max_examples=int(os.environ.get("HOSTILE_EXAMPLES", "25")),
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
