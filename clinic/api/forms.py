@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from flask_wtf import FlaskForm
 from werkzeug.datastructures import MultiDict
 from wtforms.validators import Optional
@@ -12,14 +14,28 @@ BOOLEAN_FIELDS = ("consent_privacy", "consent_not_emergency", "marketing_opt_in"
 TEXT_FIELDS = ("practitioner", "start", "timezone", "name", "email", "phone")
 
 
+_ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+class IsoDayField(DayField):
+    """Exactly YYYY-MM-DD, as the OpenAPI document says (``strptime`` alone would also take
+    2026-1-5); empty means not given."""
+
+    def process_formdata(self, valuelist):
+        if valuelist and valuelist[0] and not _ISO_DAY.fullmatch(valuelist[0]):
+            self.data = None
+            raise ValueError("Use a date like 2026-12-03 (year-month-day).")
+        super().process_formdata(valuelist)
+
+
 class SlotsQuery(FlaskForm):
     class Meta:
         csrf = False
 
     practitioner = PractitionerField("practitioner")
     timezone = ZoneField("timezone")
-    start_day = DayField("from", name="from", validators=[Optional()], format="%Y-%m-%d")
-    end_day = DayField("to", name="to", validators=[Optional()], format="%Y-%m-%d")
+    start_day = IsoDayField("from", name="from", validators=[Optional()], format="%Y-%m-%d")
+    end_day = IsoDayField("to", name="to", validators=[Optional()], format="%Y-%m-%d")
 
 
 def json_to_formdata(payload: dict) -> tuple[MultiDict, dict[str, list[str]]]:

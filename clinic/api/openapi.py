@@ -3,6 +3,15 @@
 
 from __future__ import annotations
 
+from clinic.formatting import zone_names
+
+# What the query string and body accept, as strictly as a schema can say it. Rules that depend
+# on the moment (a time still free, a day within the booking horizon, a practitioner taking
+# bookings) are checked by the API and answered with 422 naming the field.
+_ID_OR_ANY = {"type": "string", "pattern": "^(any|[0-9]+)$"}
+_EMPTY = {"type": "string", "maxLength": 0}
+_DAY = {"type": "string", "format": "date", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}$"}
+
 _PROBLEM = {
     "type": "object",
     "required": ["type", "title", "status"],
@@ -39,19 +48,28 @@ _BOOKING_REQUEST = {
     "required": ["start", "timezone", "name", "email", "consent_privacy", "consent_not_emergency"],
     "properties": {
         "practitioner": {
-            "description": "A practitioner id, or 'any' for the first available (default).",
-            "oneOf": [{"type": "integer"}, {"type": "string"}],
+            "description": "A practitioner id, or 'any' for the first available (the default, "
+            "also when null).",
+            "anyOf": [{"type": "integer", "minimum": 0}, _ID_OR_ANY, {"type": "null"}],
         },
         "start": {"type": "string", "format": "date-time", "description": "With its offset."},
         "timezone": {
-            "type": "string",
+            "$ref": "#/components/schemas/TimeZone",
             "description": "The patient's IANA zone, e.g. Europe/London.",
         },
-        "name": {"type": "string", "maxLength": 100},
+        "name": {"type": "string", "minLength": 1, "maxLength": 100},
         "email": {"type": "string", "format": "email", "maxLength": 254},
-        "phone": {"type": "string", "maxLength": 30},
-        "consent_privacy": {"type": "boolean", "description": "Must be true."},
-        "consent_not_emergency": {"type": "boolean", "description": "Must be true."},
+        "phone": {
+            "description": "Optional (empty or null for none): digits, spaces and + ( ) - . "
+            "(6 to 30 once surrounding spaces are trimmed).",
+            "anyOf": [
+                {"type": "string", "pattern": "^\\s*\\+?[0-9 ()\\-.]{6,30}\\s*$"},
+                _EMPTY,
+                {"type": "null"},
+            ],
+        },
+        "consent_privacy": {"const": True, "description": "Must be true."},
+        "consent_not_emergency": {"const": True, "description": "Must be true."},
         "marketing_opt_in": {"type": "boolean", "default": False},
     },
 }
@@ -118,26 +136,28 @@ def document(base_url: str) -> dict:
                         {
                             "name": "practitioner",
                             "in": "query",
-                            "schema": {"type": "string"},
+                            "schema": _ID_OR_ANY,
                             "description": "A practitioner id or 'any' (default).",
                         },
                         {
                             "name": "from",
                             "in": "query",
-                            "schema": {"type": "string", "format": "date"},
-                            "description": "First local day (default today).",
+                            "schema": {"anyOf": [_DAY, _EMPTY]},
+                            "description": "First local day (default today, also when empty); from yesterday to 730 days ahead.",
                         },
                         {
                             "name": "to",
                             "in": "query",
-                            "schema": {"type": "string", "format": "date"},
-                            "description": "Last local day, inclusive (default from + 13 days, at most 62 days).",
+                            "schema": {"anyOf": [_DAY, _EMPTY]},
+                            "description": "Last local day, inclusive (default from + 13 days, also when empty; at most 62 days).",
                         },
                         {
                             "name": "timezone",
                             "in": "query",
-                            "schema": {"type": "string"},
-                            "description": "IANA zone for days and times (default the clinic's).",
+                            "schema": {
+                                "anyOf": [{"$ref": "#/components/schemas/TimeZone"}, _EMPTY]
+                            },
+                            "description": "IANA zone for days and times (default the clinic's, also when empty).",
                         },
                     ],
                     "responses": {
@@ -199,6 +219,7 @@ def document(base_url: str) -> dict:
         "components": {
             "schemas": {
                 "Slot": _SLOT,
+                "TimeZone": {"type": "string", "enum": list(zone_names())},
                 "Problem": _PROBLEM,
                 "BookingRequest": _BOOKING_REQUEST,
                 "Booking": _BOOKING,

@@ -16,13 +16,22 @@ from clinic.booking.forms import (
     PatientDetailsForm,
     PractitionerField,
     ZoneField,
+    printable,
     printable_text,
     strip_text,
 )
 
 
 class SignInForm(FlaskForm):
-    email = EmailField("Email", validators=[DataRequired("Please give your email address.")])
+    # Checked before the account is looked up: PostgreSQL refuses NUL in a query's text.
+    email = EmailField(
+        "Email",
+        validators=[
+            DataRequired("Please give your email address."),
+            Length(max=254, message="Please check your email address; it is too long."),
+            printable,
+        ],
+    )
     password = PasswordField("Password", validators=[DataRequired("Please give your password.")])
 
 
