@@ -363,12 +363,18 @@ class StaffUser(UserMixin, db.Model):
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_sign_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Part of the id kept in each signed-in browser's session cookie: raising it (signing out,
+    # a new password) ends every session of the account, copies of the cookie included.
+    session_version: Mapped[int] = mapped_column(default=0)
 
     practitioner: Mapped[Practitioner | None] = relationship()
 
     @property
     def is_active(self) -> bool:  # Flask-Login: a disabled account cannot sign in or stay in
         return self.active
+
+    def get_id(self) -> str:  # Flask-Login: what the session cookie names the user by
+        return f"{self.id}:{self.session_version}"
 
 
 class AuditEvent(db.Model):

@@ -191,6 +191,33 @@ def test_sign_out(client, clinic):
     assert client.get("/staff/").status_code == 302
 
 
+def test_signing_out_ends_the_session_even_for_a_copied_cookie(app, client, clinic):
+    """A session cookie copied before sign-out (another tab, a stolen copy) stops working."""
+    sign_in(client, "desk")
+    copied = client.get_cookie("session").value
+    client.post("/staff/sign-out", data={"csrf_token": csrf_token(client.get("/staff/").text)})
+    other = app.test_client()
+    other.set_cookie("session", copied)
+    response = other.get("/staff/")
+    assert response.status_code == 302 and "/staff/sign-in" in response.headers["Location"]
+    assert audit_count("signed_out") == 1
+
+
+def test_a_new_password_ends_the_accounts_other_sessions(app, client, clinic):
+    laptop, phone = client, app.test_client()
+    sign_in(laptop, "desk")
+    sign_in(phone, "desk")
+    page = laptop.get("/staff/password")
+    new = "a much better passphrase"
+    changed = laptop.post(
+        "/staff/password",
+        data={"csrf_token": csrf_token(page.text), "current": PASSWORD, "new": new, "repeat": new},
+    )
+    assert changed.status_code == 303
+    assert laptop.get("/staff/").status_code == 200  # the browser that changed it stays in
+    assert phone.get("/staff/").status_code == 302  # every other session has ended
+
+
 def test_a_forged_or_missing_csrf_token_changes_nothing(client, clinic):
     response = client.post(
         "/staff/sign-in", data={"email": ACCOUNTS["admin"][0], "password": PASSWORD}

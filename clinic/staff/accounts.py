@@ -86,7 +86,15 @@ def change_password(user: StaffUser, current: str, new: str, now: datetime) -> N
         raise AccountError("Your current password isn't right.")
     check_new_password(new)
     user.password_hash = generate_password_hash(new)
+    user.session_version += 1  # a new password ends the account's other sessions
     audit("password_changed", user, now=now)
+
+
+def end_sessions(user: StaffUser, now: datetime) -> None:
+    """Sign the account out everywhere: every session cookie it was given stops working."""
+    begin_write()
+    user.session_version += 1
+    audit("signed_out", user, now=now)
 
 
 def audit(

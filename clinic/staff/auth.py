@@ -11,13 +11,20 @@ from flask_login import current_user, login_required, login_user, logout_user
 from clinic.extensions import db, limiter, login_manager
 from clinic.models import StaffUser
 from clinic.staff import bp
-from clinic.staff.accounts import AccountError, authenticate, change_password
+from clinic.staff.accounts import AccountError, authenticate, change_password, end_sessions
 from clinic.staff.forms import ChangePasswordForm, SignInForm
 
 
 @login_manager.user_loader
 def load_user(user_id: str) -> StaffUser | None:
-    return db.session.get(StaffUser, int(user_id)) if user_id.isdigit() else None
+    """The account a session names, if that session has not been ended since ("id:version")."""
+    number, _, version = user_id.partition(":")
+    if not (number.isascii() and number.isdecimal() and version.isascii() and version.isdecimal()):
+        return None
+    user = db.session.get(StaffUser, int(number))
+    if user is None or user.session_version != int(version):
+        return None
+    return user
 
 
 def safe_next(target: str | None) -> str | None:
@@ -73,6 +80,8 @@ def sign_in():
 @bp.post("/sign-out")
 @login_required
 def sign_out():
+    """Ends every session of the account (on this browser and any other), then this one."""
+    end_sessions(current_user, datetime.now(UTC))
     logout_user()
     flash("You have signed out.")
     return redirect(url_for("staff.sign_in"), code=303)
@@ -85,7 +94,9 @@ def password():
     status, message = 200, None
     if form.validate_on_submit():
         try:
-            change_password(current_user, form.current.data, form.new.data, datetime.now(UTC))
+            user = current_user._get_current_object()
+            change_password(user, form.current.data, form.new.data, datetime.now(UTC))
+            login_user(user)  # this browser stays signed in; every other session has ended
         except AccountError as problem:
             db.session.rollback()
             status, message = 422, str(problem)
