@@ -26,6 +26,7 @@ from clinic.feeds.services import feed_url
 from clinic.links import link_token, new_link_salt
 from clinic.models import Practitioner
 from clinic.notify.delivery import deliver_due
+from tests import factories
 from tests.browser_support import serve
 from tests.conftest import csrf_token, make_app
 from tests.hostile_support import form_on, seed_world
@@ -150,3 +151,27 @@ def test_a_wrong_token_of_the_right_length_is_not_found(client):
         for path in ("/book/{}", "/book/{}/done", "/manage/{}", "/intake/{}", "/calendar/{}.ics"):
             assert client.get(path.format(wrong)).status_code == 404, path
     assert client.get(f"/manage/{real}").status_code == 200
+
+
+def test_sql_values_stay_out_of_logs_even_at_debug(client, app, caplog):
+    """A server run with its root logger at DEBUG logs no SQL: statements carry intake answers
+    and the salts that make link tokens. (SQLAlchemy keeps its engine logger at WARNING unless
+    SQLALCHEMY_ECHO is set; this holds it to that.)"""
+    caplog.set_level(logging.DEBUG)
+    factories.clinic()
+    factories.practitioner()
+    response = client.post(
+        "/api/v1/bookings",
+        json={
+            "practitioner": "any",
+            "start": factories.next_grid_time(days_ahead=2).isoformat(),
+            "timezone": "UTC",
+            "name": "Dana Secret",
+            "email": "dana.secret@example.com",
+            "consent_privacy": True,
+            "consent_not_emergency": True,
+        },
+    )
+    assert response.status_code == 201, response.get_json()
+    assert not [r for r in caplog.records if r.name.startswith("sqlalchemy.engine")]
+    assert "dana.secret@example.com" not in caplog.text
