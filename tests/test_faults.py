@@ -14,6 +14,7 @@ from clinic.extensions import db
 from clinic.models import Appointment
 from tests import factories
 from tests.conftest import csrf_token, migrate, running_app
+from tests.staff_support import seed_staff_clinic, sign_in
 
 
 def first_free_time(client) -> tuple[str, str]:
@@ -111,3 +112,28 @@ def test_an_unreachable_database_is_a_clear_503_not_a_500(tmp_path, path):
     with running_app(f"sqlite:///{tmp_path}/missing/clinic.db", "sqlite") as app:
         response = app.test_client().get(path)
     assert response.status_code == 503, response.text[:300]
+
+
+def test_signing_out_while_the_database_is_busy_still_signs_this_browser_out(tmp_path, request):
+    """Ending the account's other sessions needs a write; if it can't be had, this browser
+    (perhaps a shared front-desk computer) is signed out all the same, and told the rest."""
+    path = tmp_path / "clinic.db"
+    path.write_bytes(request.getfixturevalue("sqlite_template").read_bytes())
+    with running_app(f"sqlite:///{path}", "sqlite", SQLITE_BUSY_TIMEOUT_MS=300) as app:
+        seed_staff_clinic()
+        db.session.remove()
+        client = app.test_client()
+        assert sign_in(client, "desk").status_code == 303
+        token = csrf_token(client.get("/staff/").text)
+
+        writer = sqlite3.connect(path, isolation_level=None)
+        writer.execute("BEGIN IMMEDIATE")
+        try:
+            response = client.post("/staff/sign-out", data={"csrf_token": token})
+        finally:
+            writer.execute("ROLLBACK")
+            writer.close()
+
+        assert response.status_code == 303
+        assert "could not be ended just now" in client.get(response.headers["Location"]).text
+        assert client.get("/staff/").status_code == 302  # signed out here

@@ -7,6 +7,7 @@ from urllib.parse import urlsplit
 
 from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user, logout_user
+from sqlalchemy.exc import OperationalError
 
 from clinic.extensions import db, limiter, login_manager
 from clinic.models import StaffUser
@@ -81,7 +82,16 @@ def sign_in():
 @login_required
 def sign_out():
     """Ends every session of the account (on this browser and any other), then this one."""
-    end_sessions(current_user, datetime.now(UTC))
+    try:
+        end_sessions(current_user, datetime.now(UTC))
+    except OperationalError:  # the database is busy or away: this browser signs out anyway
+        db.session.rollback()
+        logout_user()
+        flash(
+            "You have signed out on this browser. Your sessions elsewhere could not be ended "
+            "just now: sign in and out again later to end them."
+        )
+        return redirect(url_for("staff.sign_in"), code=303)
     logout_user()
     flash("You have signed out.")
     return redirect(url_for("staff.sign_in"), code=303)
