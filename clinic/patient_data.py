@@ -75,7 +75,10 @@ def messages_to(email: str, consult_ids: ConsultIds) -> sa.ColumnElement[bool]:
     """Outbox rows addressed to the patient: on their consults, or to their address."""
     return sa.or_(
         sa.and_(OutboxMessage.appointment_id.in_(consult_ids), OutboxMessage.audience == PATIENT),
-        sa.func.lower(OutboxMessage.recipient) == normalise_email(email),
+        sa.and_(
+            sa.func.lower(OutboxMessage.recipient) == normalise_email(email),
+            OutboxMessage.audience == PATIENT,  # not a practitioner's or the clinic's mail
+        ),
     )
 
 

@@ -202,6 +202,29 @@ def test_erase_leaves_no_trace_of_the_patient_and_keeps_the_schedule(runner, cli
     assert client.get(f"/manage/{seeded.booked_token}").status_code == 404
 
 
+def test_erase_keeps_staff_mail_that_happens_to_share_the_address(runner, seeded):
+    """A practitioner whose address is also a patient's keeps the emails about their consults."""
+    db.session.rollback()
+    practitioner_mail = sa.select(sa.func.count()).where(
+        OutboxMessage.audience == "practitioner",
+        OutboxMessage.kind != "cancelled",  # the erasure writes cancellations of its own
+    )
+    before = db.session.scalar(practitioner_mail)
+    ada = db.session.scalar(sa.select(Practitioner).where(Practitioner.name == "Dr Ada Lane"))
+    db.session.execute(
+        sa.update(OutboxMessage)
+        .where(OutboxMessage.audience == "practitioner")
+        .values(recipient=JO_EMAIL)
+    )
+    ada.email = JO_EMAIL
+    db.session.commit()
+
+    assert runner.invoke(args=["patient", "erase", JO_EMAIL, "--yes"]).exit_code == 0
+
+    db.session.rollback()
+    assert before > 0 and db.session.scalar(practitioner_mail) == before
+
+
 def test_erasing_twice_says_there_is_nothing_left(runner, seeded):
     assert runner.invoke(args=["patient", "erase", JO_EMAIL, "--yes"]).exit_code == 0
     before = database_rows()
