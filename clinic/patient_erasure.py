@@ -81,6 +81,19 @@ def erase_patient(email: str, now: datetime, *, dry_run: bool = False) -> Erasur
     With ``dry_run`` the same work is done and rolled back, so the counts are exact.
     Erasing an email with nothing left is harmless and writes nothing.
     """
+    try:
+        return _erase(email, now, dry_run)
+    except IntegrityError:  # e.g. a booking under this email committed meanwhile
+        db.session.rollback()
+        raise ErasureInterrupted(
+            "The patient's records changed while erasing (a new booking?); nothing was "
+            "erased. Please run the command again."
+        ) from None
+
+
+def _erase(email: str, now: datetime, dry_run: bool) -> Erasure:
+    """The erasure's one transaction. Foreign keys are checked statement by statement, so a
+    clash with a booking committed meanwhile can surface at any write, not only the commit."""
     begin_write()
     patients = patients_with_email(email)
     consults = consults_of([p.id for p in patients])
@@ -106,14 +119,7 @@ def erase_patient(email: str, now: datetime, *, dry_run: bool = False) -> Erasur
         return result
     subject = ", ".join(f"patient {p.id}" for p in patients) or "no patient record"
     audit("patient_erased", None, subject=subject[:120], detail=str(result), now=now, commit=False)
-    try:
-        db.session.commit()
-    except IntegrityError:  # e.g. a booking under this email committed meanwhile
-        db.session.rollback()
-        raise ErasureInterrupted(
-            "The patient's records changed while erasing (a new booking?); nothing was "
-            "erased. Please run the command again."
-        ) from None
+    db.session.commit()
     return result
 
 

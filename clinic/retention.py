@@ -84,6 +84,18 @@ def purge(
     exact. "Older" is measured from a consult's end and, for audit events, their time.
     """
     check_periods(days, audit_days)
+    try:
+        return _purge(days, now, audit_days, dry_run)
+    except IntegrityError:  # a patient booked again meanwhile: try again later
+        db.session.rollback()
+        raise RetentionRefused(
+            "A patient's records changed during the purge (a new booking?); nothing was "
+            "removed. Please run the command again."
+        ) from None
+
+
+def _purge(days: int, now: datetime, audit_days: int | None, dry_run: bool) -> Purge:
+    """The purge's one transaction (a foreign-key clash can surface at any write)."""
     cutoff = now - timedelta(days=days)
     begin_write()
     old = sa.select(Appointment.id).where(Appointment.ends_at < cutoff)
@@ -113,14 +125,7 @@ def purge(
         return result
     subject = f"older than {days} days" + (f", audit {audit_days}" if audit_days else "")
     audit("data_purged", None, subject=subject, detail=str(result), now=now, commit=False)
-    try:
-        db.session.commit()
-    except IntegrityError:  # a patient booked again meanwhile: try again later
-        db.session.rollback()
-        raise RetentionRefused(
-            "A patient's records changed during the purge (a new booking?); nothing was "
-            "removed. Please run the command again."
-        ) from None
+    db.session.commit()
     return result
 
 

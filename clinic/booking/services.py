@@ -219,7 +219,11 @@ def commit_or_taken(practitioner_id: int | None, start: datetime, now: datetime)
 
 def _confirm(appointment: Appointment, details: PatientDetails, now: datetime) -> None:
     email = details.email.strip().lower()
-    patient = db.session.scalar(sa.select(Patient).where(Patient.email == email).limit(1))
+    # Locked, so an erasure or purge deleting this patient either waits for the booking or has
+    # finished (and a new patient row is made).
+    patient = db.session.scalar(
+        sa.select(Patient).where(Patient.email == email).limit(1).with_for_update()
+    )
     if patient is None:
         patient = Patient(email=email, created_at=now)
         db.session.add(patient)
