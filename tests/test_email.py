@@ -32,6 +32,7 @@ from flask import current_app
 from clinic.booking import changes, services
 from clinic.extensions import db
 from clinic.models import Appointment, OutboxMessage, Patient
+from clinic.notify import delivery
 from clinic.notify.delivery import LINK_PLACEHOLDER, deliver_due
 from tests import factories
 from tests.conftest import csrf_token, running_app
@@ -474,6 +475,29 @@ def test_a_server_that_hangs_up_mid_message_keeps_the_message_waiting(mail_app, 
 
     assert report.sent == 2
     assert arrivals(sink) == Counter({m.message_id: 1 for m in invites()})
+
+
+def test_a_message_erased_while_its_batch_is_being_sent_is_skipped(
+    mail_app, practitioner, sink, monkeypatch
+):
+    """``flask patient erase`` may delete a message a worker has already claimed: the worker
+    skips it and carries on with the rest of the batch."""
+    book(factories.next_grid_time(3, 9))
+    first, second = sorted(m.id for m in invites())
+    original = delivery._send_one
+
+    def erase_the_other_then_send(connection, message, now):
+        if message.id == first:
+            with db.engine.begin() as other:  # another process's transaction, in effect
+                other.execute(sa.delete(OutboxMessage).where(OutboxMessage.id == second))
+        return original(connection, message, now)
+
+    monkeypatch.setattr(delivery, "_send_one", erase_the_other_then_send)
+    report = deliver(now_utc() + timedelta(seconds=1))
+
+    assert report.sent == 1
+    assert len(sink.received) == 1
+    assert [m.id for m in invites()] == [first]
 
 
 @pytest.mark.parametrize("mail_config", [{"MAIL_TIMEOUT": 1}])

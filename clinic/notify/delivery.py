@@ -26,6 +26,7 @@ import flask_mail
 import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.orm import aliased
+from sqlalchemy.orm.exc import ObjectDeletedError
 
 from clinic.database import begin_write
 from clinic.extensions import db
@@ -186,6 +187,8 @@ def _deliver(ids: list[int], now: datetime, owner: str) -> Report:
     try:
         with _Connection(current_app.extensions["mail"]) as connection:
             for index, message in enumerate(to_send):
+                if _gone(message):
+                    continue
                 why_not = _unwanted(message, now)  # again: the consult may have changed since
                 if why_not:
                     _finish(message, owner, report, dropped=why_not)
@@ -206,9 +209,18 @@ def _deliver(ids: list[int], now: datetime, owner: str) -> Report:
     except OSError as error:  # smtplib's errors are OSErrors too
         # Could not connect, log in or start TLS: the whole batch waits.
         for message in to_send:
-            if message.status == OutboxStatus.SENDING.value:
+            if not _gone(message) and message.status == OutboxStatus.SENDING.value:
                 _fail(message, owner, now, error, report)
     return report
+
+
+def _gone(message: OutboxMessage) -> bool:
+    """The row was deleted after this worker claimed it (``flask patient erase``)."""
+    try:
+        message.status  # noqa: B018 - reloads the row if the last commit expired it
+    except ObjectDeletedError:
+        return True
+    return False
 
 
 def _unwanted(message: OutboxMessage, now: datetime) -> str:
