@@ -1,6 +1,7 @@
 # make run   - virtualenv, install, migrate, demo data when empty, serve on http://127.0.0.1:5000
 #              (with the email worker beside it)
 # make test  - the whole suite (SQLite and PostgreSQL, browser and concurrency tests included)
+# make bench - the benchmark table (docs/performance.md says what each figure measures)
 
 PYTHON ?= python3
 VENV := .venv
@@ -8,7 +9,7 @@ BIN := $(VENV)/bin
 export FLASK_APP := wsgi
 export CLINIC_ENV ?= development
 
-.PHONY: run test lint format clean
+.PHONY: run test bench lint format clean
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -24,6 +25,9 @@ run: $(VENV)/.installed
 
 test: $(VENV)/.installed
 	$(BIN)/pytest
+
+bench: $(VENV)/.installed
+	$(BIN)/python -m bench $(BENCH_ARGS)
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .
