@@ -21,7 +21,13 @@ from tests.conftest import make_app, migrate
 
 ZONES = ("America/New_York", "Europe/London", "Australia/Sydney", "America/Los_Angeles", "UTC")
 WEEKDAYS_9_TO_5 = [(d, time(9), time(17)) for d in range(5)]
-PAST_STATUSES = (Status.COMPLETED.value, Status.NO_SHOW.value, Status.CANCELLED.value)
+# Past consults as a real clinic has them: staff don't always mark them, so some stay confirmed.
+PAST_STATUSES = (
+    Status.COMPLETED.value,
+    Status.CONFIRMED.value,
+    Status.NO_SHOW.value,
+    Status.CANCELLED.value,
+)
 BATCH = 5_000
 
 
@@ -60,20 +66,21 @@ def add_past_consults(url: str, practitioner_ids: list[int], count: int, now: da
     app = app_for(url)
     with app.app_context():
         kind = db.session.scalar(sa.select(ConsultType.id))
+        offset = db.session.scalar(sa.select(sa.func.count(Appointment.id)))  # adds further back
         patients = max(1, count // 4)  # returning patients: four consults each
         _insert(
             Patient,
             (
                 {"name": f"Past Patient {i}", "email": f"past{i}@example.com", "created_at": now}
-                for i in range(patients)
+                for i in range(offset, offset + patients)
             ),
         )
-        first_patient = db.session.scalar(sa.select(sa.func.min(Patient.id)))
+        first_patient = db.session.scalar(sa.select(sa.func.max(Patient.id))) - patients + 1
         _insert(
             Appointment,
             (
                 _past(i, practitioner_ids, first_patient + i % patients, kind, now)
-                for i in range(count)
+                for i in range(offset, offset + count)
             ),
         )
         db.session.remove()

@@ -194,6 +194,8 @@ class Appointment(db.Model):
             name="status",
         ),
         sa.Index("ix_appointment_practitioner_starts", "practitioner_id", "starts_at"),
+        # Free times read the consults ending after a window's start: never the history.
+        sa.Index("ix_appointment_practitioner_ends", "practitioner_id", "ends_at"),
         ExcludeConstraint(
             ("practitioner_id", "="),
             (sa.func.tstzrange(sa.column("starts_at"), sa.column("ends_at"), "[)"), "&&"),

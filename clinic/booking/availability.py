@@ -120,6 +120,15 @@ def availabilities(
         Appointment.ends_at > lo,
         active_condition(now),
     )
+    if db.engine.dialect.name == "postgresql":
+        # The same overlap as a range, which the exclusion constraint's index of active
+        # consults answers directly; without it the planner may read every active consult of
+        # a practitioner, past ones left unmarked included.
+        stmt = stmt.where(
+            sa.func.tstzrange(Appointment.starts_at, Appointment.ends_at, "[)").op("&&")(
+                sa.func.tstzrange(lo, hi, "[)")
+            )
+        )
     if ignore_appointment is not None:
         stmt = stmt.where(Appointment.id != ignore_appointment)
     for row in db.session.execute(stmt):
