@@ -44,6 +44,11 @@ def register_extensions(app: Flask) -> None:
     with app.app_context():
         configure_engine(db.engine, app.config["SQLITE_BUSY_TIMEOUT_MS"])
 
+    import clinic.booking.schedule_version  # noqa: F401 - raises versions as schedules change
+    from clinic.booking.slot_cache import SlotCache
+
+    app.extensions["clinic.slot_cache"] = SlotCache()
+
 
 def register_blueprints(app: Flask) -> None:
     from clinic.api import bp as api_bp

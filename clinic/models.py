@@ -84,6 +84,8 @@ class Practitioner(db.Model):
     # rotates the URL. Only the token's hash is stored for lookups.
     calendar_salt: Mapped[str] = mapped_column(sa.String(64), default="")
     calendar_token_hash: Mapped[str | None] = mapped_column(sa.String(64), unique=True)
+    # Raised with every change to this practitioner's free times (clinic.booking.schedule_version).
+    schedule_version: Mapped[int] = mapped_column(default=0, server_default="0")
 
     hours: Mapped[list[WorkingHours]] = relationship(
         back_populates="practitioner", cascade="all, delete-orphan"
@@ -100,7 +102,7 @@ class WorkingHours(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     practitioner_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("practitioner.id", ondelete="CASCADE"), index=True
+        sa.ForeignKey("practitioner.id", ondelete="CASCADE"), index=True, active_history=True
     )
     weekday: Mapped[int]  # 0 = Monday
     start_time: Mapped[time] = mapped_column(sa.Time)
@@ -116,7 +118,7 @@ class TimeOff(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     practitioner_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("practitioner.id", ondelete="CASCADE"), index=True
+        sa.ForeignKey("practitioner.id", ondelete="CASCADE"), index=True, active_history=True
     )
     starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
     ends_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
@@ -134,7 +136,7 @@ class HoursOverride(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     practitioner_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("practitioner.id", ondelete="CASCADE")
+        sa.ForeignKey("practitioner.id", ondelete="CASCADE"), active_history=True
     )
     day: Mapped[date] = mapped_column(sa.Date)
     reason: Mapped[str] = mapped_column(sa.String(200), default="")
@@ -207,7 +209,10 @@ class Appointment(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     reference: Mapped[str] = mapped_column(sa.String(16), unique=True)
-    practitioner_id: Mapped[int] = mapped_column(sa.ForeignKey("practitioner.id"))
+    # active_history: a move to another practitioner must know whom it leaves (schedule versions).
+    practitioner_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("practitioner.id"), active_history=True
+    )
     consult_type_id: Mapped[int] = mapped_column(sa.ForeignKey("consult_type.id"))
     patient_id: Mapped[int | None] = mapped_column(sa.ForeignKey("patient.id"), index=True)
     status: Mapped[str] = mapped_column(sa.String(16), default=Status.HELD.value)

@@ -111,7 +111,8 @@ def anonymise_consults(consult_ids: ConsultIds, clinic_zone: str) -> None:
             link_salt="",
             manage_token_hash=sa.literal(DEAD_LINK_PREFIX) + sa.cast(Appointment.id, sa.String),
         )
-        .execution_options(synchronize_session="fetch")
+        # The patient's details go; the consult's time and status stay as they were.
+        .execution_options(synchronize_session="fetch", schedule_unchanged=True)
     )
     cancellations = db.session.scalars(
         sa.select(OutboxMessage).where(

@@ -112,6 +112,7 @@ def _purge(days: int, now: datetime, audit_days: int | None, dry_run: bool) -> P
             sa.or_(Appointment.cancel_reason != "", Appointment.urgent.is_(True)),
         )
         .values(cancel_reason="", urgent=False)
+        .execution_options(schedule_unchanged=True)  # reasons and flags only
     ).rowcount
     patients, consults, to_them = _erase_patients_without_recent_consults(cutoff)
     audit_events = 0

@@ -12,7 +12,9 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
+from flask import current_app
 
+from clinic.booking.slot_cache import SlotCache
 from clinic.extensions import db
 from clinic.models import (
     Appointment,
@@ -86,9 +88,19 @@ def availabilities(
     ignore_appointment: int | None = None,
 ) -> list[Availability]:
     """Hours, time off and active consults around ``window`` for each practitioner."""
+    return _load(practitioners, window, now, ignore_appointment)[0]
+
+
+def _load(
+    practitioners: list[Practitioner],
+    window: Interval,
+    now: datetime,
+    ignore_appointment: int | None = None,
+) -> tuple[list[Availability], datetime | None]:
+    """The availabilities, and when the first of the holds among them lapses (if any does)."""
     ids = [p.id for p in practitioners]
     if not ids:
-        return []
+        return [], None
     lo, hi = window.start - _MARGIN, window.end + _MARGIN
     weekly: dict[int, list[WeeklyRange]] = defaultdict(list)
     for row in db.session.execute(
@@ -114,7 +126,13 @@ def availabilities(
     ):
         off[row.practitioner_id].append(Interval(row.starts_at, row.ends_at))
     busy: dict[int, list[Interval]] = defaultdict(list)
-    stmt = sa.select(Appointment.practitioner_id, Appointment.starts_at, Appointment.ends_at).where(
+    stmt = sa.select(
+        Appointment.practitioner_id,
+        Appointment.starts_at,
+        Appointment.ends_at,
+        Appointment.status,
+        Appointment.hold_expires_at,
+    ).where(
         Appointment.practitioner_id.in_(ids),
         Appointment.starts_at < hi,
         Appointment.ends_at > lo,
@@ -131,9 +149,12 @@ def availabilities(
         )
     if ignore_appointment is not None:
         stmt = stmt.where(Appointment.id != ignore_appointment)
+    lapses = []
     for row in db.session.execute(stmt):
         busy[row.practitioner_id].append(Interval(row.starts_at, row.ends_at))
-    return [
+        if row.status == Status.HELD.value:
+            lapses.append(row.hold_expires_at)
+    found = [
         Availability(
             practitioner_id=p.id,
             zone=ZoneInfo(p.timezone),
@@ -144,6 +165,7 @@ def availabilities(
         )
         for p in practitioners
     ]
+    return found, min(lapses, default=None)
 
 
 def _overrides(ids: list[int], window: Interval) -> dict[int, tuple[DayOverride, ...]]:
@@ -183,9 +205,28 @@ def open_times(
     now: datetime,
     ignore_appointment: int | None = None,
 ) -> list[OpenTime]:
-    """Free start times in ``window`` for one of ``practitioners``, or for any of them."""
+    """Free start times in ``window`` for one of ``practitioners``, or for any of them.
+
+    Served from the process's cache while nothing they depend on has changed
+    (``clinic.booking.slot_cache``); bookings check afresh under the lock.
+    """
     if practitioner_id is not None:
         practitioners = [p for p in practitioners if p.id == practitioner_id]
     rules = rules_for(clinic_settings(), consult_type())
-    avails = availabilities(practitioners, window, now, ignore_appointment)
-    return first_available(avails, rules, window, now)
+    key = (
+        rules,
+        window,
+        ignore_appointment,
+        tuple((p.id, p.timezone, p.schedule_version) for p in practitioners),
+    )
+
+    def compute() -> tuple[list[OpenTime], datetime | None]:
+        avails, next_lapse = _load(practitioners, window, now, ignore_appointment)
+        return first_available(avails, rules, window, now), next_lapse
+
+    return slot_cache().times(key, now, rules.min_notice, compute)
+
+
+def slot_cache() -> SlotCache:
+    """This app's cache (one per app, so each test's app starts with an empty one)."""
+    return current_app.extensions["clinic.slot_cache"]

@@ -249,6 +249,8 @@ def expire_lapsed_holds(practitioner_ids: list[int], now: datetime) -> None:
             Appointment.hold_expires_at <= now,
         )
         .values(status=Status.EXPIRED.value)
+        # Lapsed holds stopped counting when they lapsed: no free time changes now.
+        .execution_options(schedule_unchanged=True)
     )
 
 
