@@ -70,8 +70,12 @@ def run(context) -> list[Row]:
         try:
             server.wait_until_up()
             first = factories.next_grid_time(days_ahead=2, hour=0)
-            server.warm_up(first, str(ids[0]))
-            tally, elapsed = _load(server.base, ids, first, seconds)
+            tally = Tally()
+            try:  # each worker past its slow first request: refused with 422, nothing written
+                server.warm_up(first, str(ids[0]))
+            except AssertionError as error:  # another answer: an error, and the run goes on
+                tally.note("error", 0.0, str(error).splitlines()[0])
+            elapsed = _load(server.base, ids, first, seconds, tally)
         finally:
             server.stop()
         rows += _rows(kind, url, server, tally, elapsed)
@@ -90,9 +94,9 @@ def _seed(url: str) -> list[int]:
     return ids
 
 
-def _load(base: str, ids: list[int], first: datetime, seconds: float) -> tuple[Tally, float]:
+def _load(base: str, ids: list[int], first: datetime, seconds: float, tally: Tally) -> float:
+    """Seconds from the first request to the last answer."""
     popular = [factories.next_grid_time(days_ahead=1, hour=10) + STEP * i for i in range(POPULAR)]
-    tally = Tally()
     started = time.monotonic()
     until = started + seconds
     with ThreadPoolExecutor(max_workers=CLIENTS) as pool:
@@ -101,7 +105,7 @@ def _load(base: str, ids: list[int], first: datetime, seconds: float) -> tuple[T
         ]
         for future in futures:
             future.result()
-    return tally, max(tally.finished) - started
+    return max(tally.finished) - started
 
 
 def _client(base, index, ids, first, popular, until, tally: Tally) -> None:
@@ -146,11 +150,13 @@ def _rows(kind: str, url: str, server: Gunicorn, tally: Tally, elapsed: float) -
     log = server.log()
     errors = tally.outcomes["error"] + tally.outcomes["failed"] + log.count("Traceback")
     detail = "; ".join(tally.samples) or (server.tail(20) if errors else "")
+    detail = " ".join(detail.split())[:200]  # one line in the table
     try:
         active = len(assert_no_overlaps(url))
-        overlaps, problem = 0, "" if active == booked else f"{active} active consults"
+        overlaps = "0"
+        problem = "" if active == booked else f"but {active:,} active consults for {booked:,} 201s"
     except AssertionError as error:
-        overlaps, problem = 1, str(error).splitlines()[0][:200]
+        overlaps, problem = "at least 1", str(error).splitlines()[0][:200]
     part = "Booking write path"
     return [
         Row(
@@ -174,8 +180,8 @@ def _rows(kind: str, url: str, server: Gunicorn, tally: Tally, elapsed: float) -
         Row(
             part,
             f"Overlaps after the run, {kind}",
-            f"{overlaps}" + (f" ({problem})" if problem else ""),
+            overlaps + (f" ({problem})" if problem else ""),
             "0",
-            overlaps == 0 and not problem,
+            overlaps == "0" and not problem,
         ),
     ]
