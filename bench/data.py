@@ -15,7 +15,15 @@ from itertools import cycle
 import sqlalchemy as sa
 
 from clinic.extensions import db
-from clinic.models import Appointment, ConsultType, Patient, Status
+from clinic.models import (
+    Appointment,
+    ConsultType,
+    HoursOverride,
+    HoursOverrideRange,
+    Patient,
+    Status,
+    TimeOff,
+)
 from tests import factories
 from tests.conftest import make_app, migrate
 
@@ -150,5 +158,33 @@ def add_booked_consults(
                     )
                     rows.append(row)
         _insert(Appointment, rows)
+        db.session.remove()
+        db.engine.dispose()
+
+
+def add_overrides_and_time_off(url: str, practitioner_ids: list[int], days: int, now: datetime):
+    """For ``days`` ahead: each practitioner works 10:00-15:00 (their zone) every seventh day
+    and is off 09:00-12:00 UTC every tenth; the whole clinic closes one day three weeks out."""
+    app = app_for(url)
+    with app.app_context():
+        for who in practitioner_ids:
+            for d in range(1 + who % 7, days, 7):
+                db.session.add(
+                    HoursOverride(
+                        practitioner_id=who,
+                        day=now.date() + timedelta(days=d),
+                        ranges=[HoursOverrideRange(start_time=time(10), end_time=time(15))],
+                    )
+                )
+            for d in range(1 + who % 10, days, 10):
+                start = datetime.combine(now.date() + timedelta(days=d), time(9), UTC)
+                db.session.add(
+                    TimeOff(
+                        practitioner_id=who, starts_at=start, ends_at=start + timedelta(hours=3)
+                    )
+                )
+        closed = datetime.combine(now.date() + timedelta(days=21), time(0), UTC)
+        db.session.add(TimeOff(starts_at=closed, ends_at=closed + timedelta(days=1)))
+        db.session.commit()
         db.session.remove()
         db.engine.dispose()

@@ -2,15 +2,21 @@
 
 SQLite: every connection runs in WAL mode with a busy timeout, and SQLAlchemy (not the
 ``sqlite3`` module) issues ``BEGIN``, so a writer can ask for ``BEGIN IMMEDIATE`` and hold the
-database's single write lock from its first read. PostgreSQL: the writer locks the
+database's single write lock from its first read; a writer that finds the lock taken asks
+again every millisecond until the busy timeout. PostgreSQL: the writer locks the
 practitioner's row with ``SELECT ... FOR UPDATE``; an exclusion constraint backs it up.
 """
+
+import sqlite3
+import time
 
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 from clinic.extensions import db
+
+WRITE_LOCK_RETRY = 0.001  # seconds between a SQLite writer's tries for the write lock
 
 
 def configure_engine(engine: Engine, busy_timeout_ms: int = 15_000) -> None:
@@ -31,7 +37,34 @@ def configure_engine(engine: Engine, busy_timeout_ms: int = 15_000) -> None:
     @event.listens_for(engine, "begin")
     def _on_begin(connection) -> None:
         mode = connection.get_execution_options().get("sqlite_begin", "DEFERRED")
-        connection.exec_driver_sql(f"BEGIN {mode}")
+        if mode == "IMMEDIATE":
+            _begin_immediate(connection, busy_timeout_ms)
+        else:
+            connection.exec_driver_sql(f"BEGIN {mode}")
+
+
+def _begin_immediate(connection, busy_timeout_ms: int) -> None:
+    """``BEGIN IMMEDIATE``, trying again every millisecond while another writer has the lock.
+
+    SQLite's own busy handler sleeps longer and longer between tries (up to 100 ms at a time),
+    so with several workers booking, the lock often sat free while the next writer slept.
+    Past ``busy_timeout_ms`` the last try raises SQLAlchemy's "database is locked", as before.
+    """
+    raw = connection.connection.dbapi_connection
+    deadline = time.monotonic() + busy_timeout_ms / 1000
+    raw.execute("PRAGMA busy_timeout=0")
+    try:
+        while time.monotonic() < deadline:
+            try:
+                raw.execute("BEGIN IMMEDIATE")
+                return
+            except sqlite3.OperationalError as error:
+                if error.sqlite_errorcode & 0xFF != sqlite3.SQLITE_BUSY:  # any BUSY_* variant
+                    break  # not the lock: the try below raises it the usual way
+            time.sleep(WRITE_LOCK_RETRY)
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+    finally:
+        raw.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
 
 
 def begin_write() -> None:

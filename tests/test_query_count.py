@@ -1,41 +1,34 @@
-"""The number of SQL statements behind a slots request is a constant.
+"""The number of SQL statements behind a slots request, and behind a booking, is a constant.
 
-It must not grow with the days shown, the practitioners asked about, or the consults booked.
+It must not grow with the days shown, the practitioners asked about, the consults booked or
+past, one-day overrides or time off.
 """
 
 from __future__ import annotations
 
-from contextlib import contextmanager
 from datetime import time, timedelta
 
 import pytest
-from sqlalchemy import event
+import sqlalchemy as sa
 
 from clinic.extensions import db
-from clinic.models import HoursOverride, HoursOverrideRange
+from clinic.models import Appointment, HoursOverride, HoursOverrideRange, Status
 from tests import factories
+from tests.query_support import api_booking_statements, statements_for, web_booking_statements
+
+ZONES = ("UTC", "Europe/London", "Asia/Tokyo", "America/New_York", "Australia/Sydney")
+# Days ahead of every booking here: both reminders (a day and an hour before) are still due.
+BOOKING_DAY = 5
 
 
-@contextmanager
-def counting():
-    statements: list[str] = []
-
-    def record(conn, cursor, statement, parameters, context, executemany):
-        if not statement.lstrip().upper().startswith(("BEGIN", "PRAGMA", "SAVEPOINT", "RELEASE")):
-            statements.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", record)
-    try:
-        yield statements
-    finally:
-        event.remove(db.engine, "before_cursor_execute", record)
-
-
-def statements_for(client, url) -> int:
-    with counting() as statements:
-        response = client.get(url)
-    assert response.status_code == 200, response.text[:500]
-    return len(statements)
+def override(practitioner_id: int, day, ranges) -> None:
+    db.session.add(
+        HoursOverride(
+            practitioner_id=practitioner_id,
+            day=day,
+            ranges=[HoursOverrideRange(start_time=a, end_time=b) for a, b in ranges],
+        )
+    )
 
 
 @pytest.fixture
@@ -46,14 +39,10 @@ def clinic(app):
     for i in range(20):
         factories.appointment(people[i % 3], start + timedelta(days=i, hours=i % 5))
     factories.time_off(start + timedelta(days=3), start + timedelta(days=4), people[0].id)
-    for days, ranges in [(2, []), (5, [(time(9), time(12)), (time(13), time(0))])]:
-        db.session.add(
-            HoursOverride(
-                practitioner_id=people[1].id,
-                day=start.date() + timedelta(days=days),
-                ranges=[HoursOverrideRange(start_time=a, end_time=b) for a, b in ranges],
-            )
-        )
+    override(people[1].id, start.date() + timedelta(days=2), [])
+    override(
+        people[1].id, start.date() + timedelta(days=5), [(time(9), time(12)), (time(13), time(0))]
+    )
     db.session.commit()
     return people
 
@@ -79,3 +68,72 @@ def test_booking_page_statements_do_not_grow_with_practitioners(client, clinic):
         factories.practitioner()
     more = statements_for(client, "/book")
     assert one == every == more
+
+
+def book_both_ways(client, practitioner: str, hour: int, label: str) -> dict[str, object]:
+    """Statements behind an API booking at ``hour`` and a web booking half an hour later."""
+    start = factories.next_grid_time(days_ahead=BOOKING_DAY, hour=hour)
+    counts = {
+        "api": api_booking_statements(client, practitioner, start, f"api-{label}@example.com"),
+        "web": web_booking_statements(
+            client, practitioner, start + timedelta(minutes=30), f"web-{label}@example.com"
+        ),
+    }
+    # The test's own session may have read before these bookings: on SQLite it must leave
+    # that snapshot to see them, and to write at all.
+    db.session.rollback()
+    return counts
+
+
+def grow(first_practitioner) -> None:
+    """Nine more practitioners; around the booking day, consults, overrides and time off for
+    each; past consults behind them. The hours 10:00 to 19:00 UTC stay free."""
+    people = [first_practitioner] + [
+        factories.practitioner(timezone=ZONES[i % len(ZONES)]) for i in range(9)
+    ]
+    day = factories.next_grid_time(days_ahead=BOOKING_DAY, hour=0)
+    for person in people:
+        for offset in range(-3, 4):  # the booking's week: busy before and after the free hours
+            for hour in (1, 3, 5, 7, 20, 22):
+                factories.appointment(person, day + timedelta(days=offset, hours=hour))
+        for days_ago in range(1, 7):
+            start = factories.next_grid_time(days_ahead=-days_ago, hour=9)
+            factories.appointment(person, start, status=Status.COMPLETED.value)
+        for offset in (-2, -1, 1, 2):
+            override(person.id, (day + timedelta(days=offset)).date(), [(time(8), time(18))])
+        override(person.id, day.date(), [(time(0), time(9)), (time(9, 30), time(0))])
+        factories.time_off(
+            day + timedelta(days=1, hours=1), day + timedelta(days=1, hours=6), person.id
+        )
+    factories.time_off(day - timedelta(days=2), day - timedelta(days=1, hours=20))  # the clinic's
+    db.session.commit()
+
+
+def test_booking_statements_do_not_grow_with_the_clinic(client, app):
+    factories.clinic()
+    first = factories.practitioner()
+    small = {
+        "any": book_both_ways(client, "any", 10, "a"),
+        "one": book_both_ways(client, str(first.id), 12, "b"),
+    }
+    grow(first)
+    grown = {
+        "any": book_both_ways(client, "any", 14, "c"),
+        "one": book_both_ways(client, str(first.id), 16, "d"),
+    }
+    assert grown == small
+
+
+def test_booking_statements_do_not_grow_with_the_patients_history(client, app):
+    factories.clinic()
+    doctor = factories.practitioner()
+    book_both_ways(client, str(doctor.id), 10, "returning")  # the patient's first consults
+    returning = book_both_ways(client, str(doctor.id), 12, "returning")
+    patients = {  # the two returning patients, the API's and the web's
+        a.patient.email: a.patient for a in db.session.scalars(sa.select(Appointment))
+    }
+    for patient in patients.values():
+        for days_ago in range(1, 31):
+            start = factories.next_grid_time(days_ahead=-days_ago, hour=9)
+            factories.appointment(doctor, start, patient=patient, status=Status.COMPLETED.value)
+    assert book_both_ways(client, str(doctor.id), 14, "returning") == returning
