@@ -8,13 +8,14 @@ off (``RATELIMIT_ENABLED=false``): every client here is 127.0.0.1, and the per-a
 would answer nearly every request with 429.
 
 The floor is ``/livez``, a constant answered through the same app, middleware and security
-headers as every page. ``/api/v1/slots`` asks for 14 days from any practitioner (its
-defaults; about 50 KB of JSON here); ``/book`` is the booking page's first week (about 60 KB
-of HTML) as a first visit, with no session cookie.
+headers as every page; ``/healthz`` adds one ``SELECT 1``, the least that any answer read from
+the database costs. ``/api/v1/slots`` asks for 14 days from any practitioner (its defaults;
+about 50 KB of JSON here); ``/book`` is the booking page's first week (about 60 KB of HTML)
+as a first visit, with no session cookie.
 
 wrk (C, event-driven, one thread: a few percent of a core beside the server's workers) keeps
 1, then 20, connections busy on each address in turn, floor first, for a few seconds, in
-rounds (two, of 4 s each; one of 1 s with --quick), so that the machine's drift hits every
+rounds (two, of 3 s each; one of 1 s with --quick), so that the machine's drift hits every
 address alike. Requests per second count every request of every round; p50 and p99 latency
 are the median over the rounds of each round's percentile. Sync workers close the connection
 after each answer, so every request includes a loopback TCP connect, as behind a proxy. Each
@@ -32,6 +33,7 @@ import statistics
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -52,6 +54,7 @@ FLOOR = "/livez"
 # (path, what it is, the least share of the floor's requests per second it must reach)
 ADDRESSES = (
     (FLOOR, f"{FLOOR}, the floor ({WORKERS} sync workers)", None),
+    ("/healthz", "/healthz, the floor and one SELECT 1 (for reference)", None),
     ("/api/v1/slots", "/api/v1/slots, any practitioner, 14 days", 0.50),
     ("/book", "/book, the booking page", 0.40),
 )
@@ -118,7 +121,7 @@ def run(context) -> list[Row]:
         )
         print(f"http: {missing}", file=sys.stderr)
         return [Row("HTTP", "all addresses", missing)]
-    rounds, seconds = (1, 1) if context.quick else (2, 4)
+    rounds, seconds = (1, 1) if context.quick else (2, 3)
     script = context.workdir / "count-not-200.lua"
     script.write_text(WRK_SCRIPT)
     rows = []
@@ -126,8 +129,7 @@ def run(context) -> list[Row]:
         url = _clinic(context, kind)
         with _gunicorn(url, context.workdir / f"gunicorn-http-{kind}.log") as base:
             _check(base)
-            for path, _, _ in ADDRESSES:  # every worker past its first, slow requests
-                _wrk(wrk, script, base + path, clients=2 * WORKERS, seconds=1)
+            _warm_up(base)
             for clients in CLIENTS:
                 runs: dict[str, list[Load]] = {path: [] for path, _, _ in ADDRESSES}
                 for _ in range(rounds):
@@ -145,10 +147,15 @@ def _rows(kind: str, clients: int, loads: dict[str, Load]) -> list[Row]:
         load = loads[path]
         clean = load.not_ok == load.socket_errors == 0
         measure = f"{label}, {kind}, {clients} client{'s' if clients > 1 else ''}"
-        if share is None:
+        if path == FLOOR:
             rows.append(Row("HTTP", measure, load.describe(), "all 200", clean))
             continue
         ratio = load.rate / floor.rate
+        if share is None:
+            rows.append(
+                Row("HTTP", measure, f"{load.describe()}; {ratio:.0%} of floor", "all 200", clean)
+            )
+            continue
         rows.append(
             Row(
                 "HTTP",
@@ -196,7 +203,7 @@ def _gunicorn(database_url: str, log_path: Path):
         _wait_until_up(process, base, log_path)
         yield base
     finally:
-        process.send_signal(signal.SIGTERM)
+        process.send_signal(signal.SIGQUIT)  # no requests are left in flight: stop at once
         try:
             process.wait(timeout=15)
         except subprocess.TimeoutExpired:
@@ -231,6 +238,13 @@ def _check(base: str) -> None:
         raise RuntimeError("the benchmark clinic has no free times in the next 14 days")
     if 'name="start"' not in requests.get(f"{base}/book", timeout=10).text:
         raise RuntimeError("the booking page offers no free time")
+
+
+def _warm_up(base: str) -> None:
+    """Every worker past its first, slow requests (imports, compiled templates, pools)."""
+    urls = [base + path for path, _, _ in ADDRESSES for _ in range(4 * WORKERS)]
+    with ThreadPoolExecutor(2 * WORKERS) as pool:
+        list(pool.map(lambda url: requests.get(url, timeout=30), urls))
 
 
 def _wrk(wrk: str, script: Path, url: str, clients: int, seconds: int) -> Load:
