@@ -1,7 +1,8 @@
 # make run   - virtualenv, install, migrate, demo data when empty, serve on http://127.0.0.1:5000
 #              (with the email worker beside it)
 # make test  - the whole suite (SQLite and PostgreSQL, browser and concurrency tests included)
-# make bench - the benchmark table (docs/performance.md says what each figure measures)
+# make bench - the benchmark table (docs/performance.md says what each figure measures); installs
+#              wrk, the HTTP load generator, from Debian's packages when it is missing
 
 PYTHON ?= python3
 VENV := .venv
@@ -27,6 +28,7 @@ test: $(VENV)/.installed
 	$(BIN)/pytest
 
 bench: $(VENV)/.installed
+	bash bench/install-tools
 	$(BIN)/python -m bench $(BENCH_ARGS)
 
 lint: $(VENV)/.installed

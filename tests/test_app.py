@@ -1,4 +1,4 @@
-"""Set-up promises: configuration, migrations, demo data, health check."""
+"""Set-up promises: configuration, migrations, demo data, liveness and readiness checks."""
 
 from __future__ import annotations
 
@@ -45,6 +45,12 @@ def test_demo_seed_creates_a_bookable_clinic_once(app, runner, client):
     booked = db.session.scalars(sa.select(Appointment).where(Appointment.status == "confirmed"))
     assert len(booked.all()) == 6  # a schedule for the staff console to show
     assert db.session.scalar(sa.select(sa.func.count()).where(Appointment.urgent)) == 1
+
+
+def test_livez_answers(client):
+    response = client.get("/livez")
+    assert response.status_code == 200
+    assert response.get_json() == {"status": "ok"}
 
 
 def test_healthz_answers(client):

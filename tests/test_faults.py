@@ -114,6 +114,15 @@ def test_an_unreachable_database_is_a_clear_503_not_a_500(tmp_path, path):
     assert response.status_code == 503, response.text[:300]
 
 
+def test_liveness_does_not_depend_on_the_database(tmp_path):
+    """/livez says the process answers; an unreachable database is /healthz's to report."""
+    with running_app(f"sqlite:///{tmp_path}/missing/clinic.db", "sqlite") as app:
+        client = app.test_client()
+        live, ready = client.get("/livez"), client.get("/healthz")
+    assert (live.status_code, live.get_json()) == (200, {"status": "ok"})
+    assert ready.status_code == 503
+
+
 def test_signing_out_while_the_database_is_busy_still_signs_this_browser_out(tmp_path, request):
     """Ending the account's other sessions needs a write; if it can't be had, this browser
     (perhaps a shared front-desk computer) is signed out all the same, and told the rest."""

@@ -109,7 +109,7 @@ def seeded(app):
 
 
 def test_a_public_page_gets_the_site_policy(client, seeded):
-    for url in ("/", "/book", "/privacy", "/no-such-page", "/static/js/timezone.js"):
+    for url in ("/", "/book", "/privacy", "/livez", "/no-such-page", "/static/js/timezone.js"):
         with client.get(url) as response:  # closes the static file
             assert security_headers(response) == SITE, url
 

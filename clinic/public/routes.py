@@ -23,8 +23,16 @@ def privacy():
     return render_template("public/privacy.html", settings=clinic_settings())
 
 
+@bp.get("/livez")
+def livez():
+    """Liveness: the process answers. No database here: a restart can't mend an unreachable
+    one, which /healthz (readiness) reports."""
+    return {"status": "ok"}
+
+
 @bp.get("/healthz")
 def healthz():
-    """Liveness and database reachability, for load balancers and monitors."""
+    """Readiness: the process answers and reaches the database, for load balancers and
+    monitors."""
     db.session.execute(db.text("SELECT 1"))
     return {"status": "ok"}
