@@ -10,11 +10,15 @@ import icalendar
 import pytest
 import sqlalchemy as sa
 import vobject
+from hypothesis import example, given
+from hypothesis import strategies as st
+from icalendar.parser import Contentline
 
 from clinic.booking import changes, services
 from clinic.extensions import db
 from clinic.models import AuditEvent, ClinicSettings, OutboxMessage, Practitioner
 from clinic.notify.compose import compose
+from clinic.notify.ics import fold
 from clinic.staff.accounts import create_staff
 from tests import factories
 from tests.conftest import csrf_token
@@ -190,3 +194,18 @@ def test_the_feed_takes_the_same_number_of_queries_however_many_consults(client,
     for day in range(3, 9):
         factories.appointment(ada, now + timedelta(days=day))
     assert statements() == few
+
+
+# Lines that fold differently: escapes (a backslash or caret stays with what follows it),
+# multi-byte UTF-8 (folded by octets, never inside a character), and plain ASCII.
+FOLDING = st.one_of(
+    st.text(st.sampled_from("a\\^;"), max_size=300),
+    st.text(st.sampled_from('ab \\^;,:"é€🙂\u200b'), max_size=300),
+)
+
+
+@given(line=FOLDING)
+@example(line="a" * 73 + "\\n" + "b" * 80)
+@example(line="é" + "a" * 71 + "\\,")
+def test_feed_lines_fold_exactly_as_icalendar_folds_them(line):
+    assert fold(line).encode() == Contentline(line).to_ical()

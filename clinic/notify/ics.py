@@ -57,12 +57,51 @@ def consult_calendar(event: ConsultEvent, method: str) -> bytes:
 
 
 def feed_calendar(events: list[ConsultEvent], name: str) -> bytes:
-    """A subscribable calendar (METHOD:PUBLISH) of many consults, without attendees."""
+    """A subscribable calendar (METHOD:PUBLISH) of many consults, without attendees.
+
+    The same bytes as ``to_ical()``, folded by ``fold`` (a feed has thousands of lines).
+    """
     cal = _calendar("PUBLISH")
     cal.add("x-wr-calname", name)
     for event in events:
         cal.add_component(_vevent(event, "FEED"))
-    return cal.to_ical()
+    return "".join(f"{fold(line)}\r\n" for line in cal.content_lines() if line).encode()
+
+
+def fold(line: str, limit: int = 75) -> str:
+    """``line`` folded as icalendar folds it (RFC 5545 3.1: under ``limit`` octets a line, and a
+    backslash or caret escape never split from what it escapes), a piece at a time where
+    icalendar goes a character at a time: most lines are ASCII, where characters are octets.
+    """
+    if not line.isascii():
+        return _fold_unicode(line, limit)
+    if len(line) < limit:
+        return line
+    width, start, pieces = limit - 1, 0, []
+    while len(line) - start > width:
+        end = start + width
+        if line[end - 1] in "\\^":
+            end -= 1
+        pieces.append(line[start:end])
+        start = end
+    pieces.append(line[start:])
+    return "\r\n ".join(pieces)
+
+
+def _fold_unicode(line: str, limit: int) -> str:
+    pieces: list[str] = []
+    piece: list[str] = []
+    octets = 0
+    for char in line:
+        size = len(char.encode())
+        if piece and octets + size >= limit:
+            carried = [piece.pop()] if len(piece) > 1 and piece[-1] in "\\^" else []
+            pieces.append("".join(piece))
+            piece, octets = carried, len("".join(carried).encode())
+        piece.append(char)
+        octets += size
+    pieces.append("".join(piece))
+    return "\r\n ".join(pieces)
 
 
 def _calendar(method: str) -> icalendar.Calendar:
