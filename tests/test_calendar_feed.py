@@ -22,6 +22,7 @@ from clinic.booking import changes, services
 from clinic.extensions import db
 from clinic.feeds import routes as feed_routes
 from clinic.feeds import services as feeds
+from clinic.formatting import CONTROL_CATEGORIES
 from clinic.links import link_token
 from clinic.models import (
     Appointment,
@@ -218,6 +219,41 @@ FOLDING = st.one_of(
     st.text(st.sampled_from("a\\^;"), max_size=300),
     st.text(st.sampled_from('ab \\^;,:"é€🙂\u200b'), max_size=300),
 )
+
+
+TEXT = st.one_of(
+    st.text(max_size=120),
+    st.sampled_from(["", "\\N", "a\r\nb\rc\nd", ';,\\:"', "é" * 80, "x" * 200]),
+)
+EVENTS = st.builds(
+    ics.ConsultEvent,
+    uid=TEXT,
+    sequence=st.integers(0, 10**9),
+    stamp=st.datetimes(timezones=st.just(UTC)),
+    start=st.datetimes(timezones=st.just(UTC)),
+    end=st.datetimes(timezones=st.just(UTC)),
+    summary=TEXT,
+    description=TEXT,
+    location=TEXT,
+    organizer=st.builds(ics.Person, st.emails(), TEXT),
+    attendee=st.builds(ics.Person, st.emails(), TEXT),
+    cancelled=st.booleans(),
+)
+
+
+# Names as the settings forms take them: no control characters (``printable``).
+NAMES = st.text(st.characters(exclude_categories=[*CONTROL_CATEGORIES, "Cs"]), max_size=120)
+
+
+@given(events=st.lists(EVENTS, max_size=4), name=NAMES)
+def test_the_feed_is_the_calendar_icalendar_would_write(events, name):
+    """The feed writes its events a line at a time; icalendar's own components are the
+    reference, so every escape, quote, fold and property order stays theirs."""
+    reference = ics._calendar("PUBLISH")
+    reference.add("x-wr-calname", name)
+    for event in events:
+        reference.add_component(ics._vevent(event, "FEED"))
+    assert ics.feed_calendar(events, name) == reference.to_ical()
 
 
 @given(line=FOLDING)
