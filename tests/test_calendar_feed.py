@@ -562,3 +562,22 @@ def test_forged_validators_never_break_the_feed(client, feed, value):
         assert response.status_code in (200, 304), (header, value)
         if response.status_code == 200:
             assert icalendar.Calendar.from_ical(response.data).walk("VEVENT")
+
+
+def test_a_content_stored_meanwhile_by_another_request_is_followed_not_undercut(ada, feed):
+    """Two polls racing with different contents: the later write stamps after the earlier."""
+    now = datetime.now(UTC)
+    assert ada.feed_fingerprint is None  # this request's view, read before the other's write
+    theirs = (now + timedelta(hours=1)).replace(microsecond=0)
+    with db.engine.begin() as other:
+        other.execute(
+            sa.update(Practitioner)
+            .where(Practitioner.id == ada.id)
+            .values(feed_fingerprint="theirs", feed_changed_at=theirs)
+        )
+
+    current = feeds.current(ada, db.session.get(ClinicSettings, 1), now)
+
+    assert current.last_modified == theirs + timedelta(seconds=1)
+    db.session.expire_all()
+    assert db.session.get(Practitioner, ada.id).feed_fingerprint == current.etag
