@@ -188,3 +188,56 @@ def add_overrides_and_time_off(url: str, practitioner_ids: list[int], days: int,
         db.session.commit()
         db.session.remove()
         db.engine.dispose()
+
+
+FEED_STATUSES = (Status.COMPLETED.value, Status.NO_SHOW.value)
+FIRST_NAMES = ("Jo", "Sam", "Alex", "Maria", "Wei", "Priya", "Tom", "Ana", "Kofi", "Lena")
+LAST_NAMES = ("Patient", "Roe", "Okafor", "García", "Chen", "Shah", "Brown", "Silva", "Berg")
+
+
+def add_feed_consults(url: str, practitioner_id: int, count: int, now: datetime) -> None:
+    """``count`` consults in one practitioner's calendar feed: from 29 days back onward,
+    sixteen a day (every half hour from 09:00 UTC), finished before ``now`` and confirmed
+    after. Patients are returning ones (four consults each) with varied names."""
+    app = app_for(url)
+    with app.app_context():
+        kind = db.session.scalar(sa.select(ConsultType.id))
+        first_patient = (db.session.scalar(sa.select(sa.func.max(Patient.id))) or 0) + 1
+        patients = max(1, count // 4)
+        _insert(
+            Patient,
+            (
+                {
+                    "name": f"{FIRST_NAMES[i % 10]} {LAST_NAMES[i % 9]}-{i}",
+                    "email": f"feed{i}@example.com",
+                    "created_at": now,
+                }
+                for i in range(patients)
+            ),
+        )
+        _insert(
+            Appointment,
+            (
+                _feed(i, practitioner_id, first_patient + i % patients, kind, now)
+                for i in range(count)
+            ),
+        )
+        db.session.remove()
+        db.engine.dispose()
+
+
+def _feed(i: int, practitioner_id: int, patient_id: int, kind: int, now: datetime) -> dict:
+    row = _past(i, [practitioner_id], patient_id, kind, now)
+    day = now.date() - timedelta(days=29) + timedelta(days=i // 16)
+    starts = datetime.combine(day, time(9), UTC) + timedelta(minutes=30 * (i % 16))
+    row.update(
+        reference=f"F{i:09d}",
+        status=FEED_STATUSES[i % 2] if starts < now else Status.CONFIRMED.value,
+        starts_at=starts,
+        ends_at=starts + timedelta(minutes=20),
+        calendar_uid=f"feed-{i}@bench.clinic.test",
+        manage_token_hash=f"feed-{i:059d}",
+        sequence=i % 3,
+        updated_at=min(starts, now),
+    )
+    return row

@@ -86,13 +86,22 @@ class Practitioner(db.Model):
     calendar_token_hash: Mapped[str | None] = mapped_column(sa.String(64), unique=True)
     # Raised with every change to this practitioner's free times (clinic.booking.schedule_version).
     schedule_version: Mapped[int] = mapped_column(default=0, server_default="0")
+    # The feed's validators (clinic.feeds.services): the fingerprint of its content when last
+    # served (its ETag), and when that content was first served (its Last-Modified).
+    feed_fingerprint: Mapped[str | None] = mapped_column(sa.String(64))
+    feed_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     hours: Mapped[list[WorkingHours]] = relationship(
         back_populates="practitioner", cascade="all, delete-orphan"
     )
 
     def meeting_url(self, reference: str) -> str:
-        return self.meeting_link.replace("{reference}", reference)
+        return meeting_url(self.meeting_link, reference)
+
+
+def meeting_url(link: str, reference: str) -> str:
+    """A practitioner's ``meeting_link`` for one consult: ``{reference}`` filled in."""
+    return link.replace("{reference}", reference)
 
 
 class WorkingHours(db.Model):

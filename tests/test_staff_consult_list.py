@@ -12,9 +12,9 @@ from html import unescape
 import pytest
 
 from clinic.staff import consult_list
+from tests.query_support import counting
 from tests.records_support import at, consult, person, rows, today
 from tests.staff_support import seed_staff_clinic, sign_in
-from tests.test_query_count import counting
 
 
 @pytest.fixture

@@ -16,8 +16,8 @@ import sqlalchemy as sa
 from clinic.extensions import db
 from clinic.models import Appointment, Patient, Practitioner
 from tests import factories
+from tests.query_support import counting
 from tests.staff_support import seed_staff_clinic, sign_in
-from tests.test_query_count import counting
 
 NEW_YORK = ZoneInfo("America/New_York")
 WEDNESDAY = date(2031, 6, 11)  # the week of Monday 9 to Sunday 15 June 2031 (EDT)

@@ -52,15 +52,6 @@ def consult_event(
     """The consult as one calendar event: the clinic organises, ``attendee`` attends."""
     practitioner = appointment.practitioner
     link = practitioner.meeting_url(appointment.reference)
-    lines = [
-        f"{appointment.consult_type.name} with {practitioner.name}.",
-        f"Booking reference: {appointment.reference}",
-    ]
-    if link:
-        lines.append(f"Join the video call: {link}")
-    lines.append(
-        "This is not an emergency service. In an emergency call your local emergency number."
-    )
     return ConsultEvent(
         uid=appointment.calendar_uid,
         sequence=version.sequence,
@@ -69,9 +60,22 @@ def consult_event(
         end=version.end,
         summary=summary
         or f"{appointment.consult_type.name} with {practitioner.name} ({settings.name})",
-        description="\n".join(lines),
+        description=description(
+            appointment.consult_type.name, practitioner.name, appointment.reference, link
+        ),
         location=link,
         organizer=organizer,
         attendee=attendee,
         cancelled=version.cancelled,
     )
+
+
+def description(kind: str, practitioner: str, reference: str, link: str) -> str:
+    """The event's text, alike in invites, downloads and feeds. ``link``: the video call's."""
+    lines = [f"{kind} with {practitioner}.", f"Booking reference: {reference}"]
+    if link:
+        lines.append(f"Join the video call: {link}")
+    lines.append(
+        "This is not an emergency service. In an emergency call your local emergency number."
+    )
+    return "\n".join(lines)
