@@ -84,6 +84,9 @@ class Config:
     MAX_CONTENT_LENGTH = 64 * 1024
     # Days of free times shown per page of the slot picker.
     BOOKING_DAYS_PER_PAGE = 7
+    # Seconds an anonymous answer of /book or /api/v1/slots is served again as it was
+    # (clinic/recent_answers.py); 0 turns this off.
+    RECENT_ANSWER_SECONDS = float(os.environ.get("RECENT_ANSWER_SECONDS", "2"))
 
 
 class ProductionConfig(Config):

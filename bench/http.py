@@ -11,7 +11,10 @@ The floor is ``/livez``, a constant answered through the same app, middleware an
 headers as every page; ``/healthz`` adds one ``SELECT 1``, the least that any answer read from
 the database costs. ``/api/v1/slots`` asks for 14 days from any practitioner (its defaults;
 about 50 KB of JSON here); ``/book`` is the booking page's first week (about 60 KB of HTML)
-as a first visit, with no session cookie.
+as a first visit, with no session cookie. Both are served from the process's recent answers
+(``clinic/recent_answers.py``, kept 2 s) as a burst of first visits would be; the same two
+sent with a session cookie, which is never served a recent answer, show the cost of working
+the answer out from the versioned cache of free times and rendering it.
 
 wrk (C, event-driven, one thread: a few percent of a core beside the server's workers) keeps
 1, then 20, connections busy on each address in turn, floor first, for a few seconds, in
@@ -51,12 +54,30 @@ CLIENTS = (1, 20)
 PRACTITIONERS = 5
 PAST_CONSULTS = 1_000
 FLOOR = "/livez"
-# (path, what it is, the least share of the floor's requests per second it must reach)
+# A visitor with a session cookie is never served a recent answer (clinic/recent_answers.py):
+# their requests show the cost of working an answer out, from the versioned cache of free times.
+RETURNING = ("Cookie: session=returning-visitor",)
+# (key, path, what it is, the least share of the floor's requests per second it must reach,
+# request headers)
 ADDRESSES = (
-    (FLOOR, f"{FLOOR}, the floor ({WORKERS} sync workers)", None),
-    ("/healthz", "/healthz, the floor and one SELECT 1 (for reference)", None),
-    ("/api/v1/slots", "/api/v1/slots, any practitioner, 14 days", 0.50),
-    ("/book", "/book, the booking page", 0.40),
+    (FLOOR, FLOOR, f"{FLOOR}, the floor ({WORKERS} sync workers)", None, ()),
+    ("/healthz", "/healthz", "/healthz, the floor and one SELECT 1 (for reference)", None, ()),
+    ("slots", "/api/v1/slots", "/api/v1/slots, any practitioner, 14 days", 0.50, ()),
+    ("book", "/book", "/book, the booking page", 0.40, ()),
+    (
+        "slots, returning",
+        "/api/v1/slots",
+        "/api/v1/slots with a session cookie (no recent answer; for reference)",
+        None,
+        RETURNING,
+    ),
+    (
+        "book, returning",
+        "/book",
+        "/book with a session cookie (no recent answer; for reference)",
+        None,
+        RETURNING,
+    ),
 )
 BOOT_TIMEOUT = 30  # seconds
 
@@ -131,11 +152,11 @@ def run(context) -> list[Row]:
             _check(base)
             _warm_up(base)
             for clients in CLIENTS:
-                runs: dict[str, list[Load]] = {path: [] for path, _, _ in ADDRESSES}
+                runs: dict[str, list[Load]] = {key: [] for key, *_ in ADDRESSES}
                 for _ in range(rounds):
-                    for path, round_runs in runs.items():
-                        round_runs.append(_wrk(wrk, script, base + path, clients, seconds))
-                loads = {path: Load.combined(round_runs) for path, round_runs in runs.items()}
+                    for key, path, _, _, headers in ADDRESSES:
+                        runs[key].append(_wrk(wrk, script, base + path, clients, seconds, headers))
+                loads = {key: Load.combined(round_runs) for key, round_runs in runs.items()}
                 rows += _rows(kind, clients, loads)
     return rows
 
@@ -143,11 +164,11 @@ def run(context) -> list[Row]:
 def _rows(kind: str, clients: int, loads: dict[str, Load]) -> list[Row]:
     rows = []
     floor = loads[FLOOR]
-    for path, label, share in ADDRESSES:
-        load = loads[path]
+    for key, _, label, share, _ in ADDRESSES:
+        load = loads[key]
         clean = load.not_ok == load.socket_errors == 0
         measure = f"{label}, {kind}, {clients} client{'s' if clients > 1 else ''}"
-        if path == FLOOR:
+        if key == FLOOR:
             rows.append(Row("HTTP", measure, load.describe(), "all 200", clean))
             continue
         ratio = load.rate / floor.rate
@@ -230,8 +251,9 @@ def _wait_until_up(process: subprocess.Popen, base: str, log_path: Path) -> None
 
 def _check(base: str) -> None:
     """Each address answers what a visitor would get, not an error page or an empty week."""
-    for path, _, _ in ADDRESSES:
-        response = requests.get(base + path, timeout=10)
+    for _, path, _, _, headers in ADDRESSES:
+        sent = dict(h.split(": ", 1) for h in headers)
+        response = requests.get(base + path, headers=sent, timeout=10)
         if response.status_code != 200:
             raise RuntimeError(f"GET {path} answered {response.status_code}: {response.text[:300]}")
     if not requests.get(f"{base}/api/v1/slots", timeout=10).json()["slots"]:
@@ -242,13 +264,15 @@ def _check(base: str) -> None:
 
 def _warm_up(base: str) -> None:
     """Every worker past its first, slow requests (imports, compiled templates, pools)."""
-    urls = [base + path for path, _, _ in ADDRESSES for _ in range(4 * WORKERS)]
+    urls = [base + path for _, path, *_ in ADDRESSES for _ in range(4 * WORKERS)]
     with ThreadPoolExecutor(2 * WORKERS) as pool:
         list(pool.map(lambda url: requests.get(url, timeout=30), urls))
 
 
-def _wrk(wrk: str, script: Path, url: str, clients: int, seconds: int) -> Load:
+def _wrk(wrk: str, script: Path, url: str, clients: int, seconds: int, headers=()) -> Load:
     command = [wrk, "-t", "1", "-c", str(clients), "-d", f"{seconds}s", "--timeout", "5s"]
+    for header in headers:
+        command += ["-H", header]
     done = subprocess.run(
         [*command, "-s", str(script), url], capture_output=True, text=True, check=True
     )

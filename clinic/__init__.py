@@ -45,9 +45,11 @@ def register_extensions(app: Flask) -> None:
         configure_engine(db.engine, app.config["SQLITE_BUSY_TIMEOUT_MS"])
 
     import clinic.booking.schedule_version  # noqa: F401 - raises versions as schedules change
+    from clinic import recent_answers
     from clinic.booking.slot_cache import SlotCache
 
     app.extensions["clinic.slot_cache"] = SlotCache()
+    recent_answers.init_app(app)
 
 
 def register_blueprints(app: Flask) -> None:

@@ -12,6 +12,7 @@ from clinic.booking import services
 from clinic.booking.availability import active_practitioners, open_times
 from clinic.booking.forms import ApiBookingForm, set_practitioner_choices
 from clinic.formatting import parse_zone
+from clinic.recent_answers import kept_briefly
 from clinic.scheduling import local_day_window
 from clinic.settings import clinic_settings
 
@@ -30,6 +31,7 @@ def _open_time(item, zone) -> dict:
 
 @bp.get("/slots")
 @rate_limits.api_slots
+@kept_briefly
 def slots():
     """Free consult times between two local dates (inclusive) in the caller's zone."""
     query = SlotsQuery(formdata=request.args)

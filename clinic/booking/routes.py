@@ -17,6 +17,7 @@ from clinic.formatting import parse_zone
 from clinic.notify.compose import clinic_mailbox
 from clinic.notify.events import Version, consult_event
 from clinic.notify.ics import Person, consult_calendar
+from clinic.recent_answers import kept_briefly
 from clinic.scheduling import group_by_day, local_day_window
 from clinic.settings import clinic_settings
 
@@ -93,6 +94,7 @@ def _render_picker(query: SlotQueryForm, *, status=200, taken=None, message=None
 
 
 @bp.get("/book")
+@kept_briefly
 def slots():
     """Free times for the next days, grouped by day in the patient's zone."""
     return _render_picker(SlotQueryForm(formdata=request.args))
