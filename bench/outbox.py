@@ -52,6 +52,7 @@ class Drained:
     cpu: float | None  # seconds of the workers' CPU time, booking to last arrival
     missing: int  # invites that never arrived
     repeats: int  # arrivals beyond the first of the same Message-ID
+    unexpected: int  # arrivals that are none of the invites (nothing else was due)
     unsent: int  # invite rows not marked sent
     crashed: bool  # a worker printed a traceback or exited badly
 
@@ -78,6 +79,7 @@ def run(context) -> list[Row]:
     faults = {
         "missing": sum(r.missing for r in results),
         "repeated": sum(r.repeats for r in results),
+        "unexpected": sum(r.unexpected for r in results),
         "not marked sent": sum(r.unsent for r in results),
         "worker crashes": sum(r.crashed for r in results),
     }
@@ -120,6 +122,7 @@ def _drain(context, kind: str, workers: int, consults: int) -> Drained:
         cpu=None if None in cpu_before + cpu_after else sum(cpu_after) - sum(cpu_before),
         missing=len(expected - set(counts)),
         repeats=sum(n - 1 for n in counts.values()),
+        unexpected=len(sink.received) - len(arrived),
         unsent=_unsent(url),
         crashed=crashed,
     )
