@@ -241,3 +241,59 @@ def _feed(i: int, practitioner_id: int, patient_id: int, kind: int, now: datetim
         updated_at=min(starts, now),
     )
     return row
+
+
+def add_consults_with_emails(url: str, practitioner_ids: list[int], count: int, now) -> set[str]:
+    """``count`` consults booked a week or more ahead, each with its emails in the outbox.
+
+    Written as a booking writes them (``notify_booked``: the patient's and the practitioner's
+    invite, due now, and reminders due later), in one transaction. Returns the invites'
+    Message-IDs.
+    """
+    from clinic.links import hash_token, link_token
+    from clinic.models import OutboxMessage, Practitioner
+    from clinic.notify.outbox import Kind, notify_booked
+    from clinic.settings import clinic_settings
+
+    app = app_for(url)
+    with app.app_context():
+        settings = clinic_settings()
+        kind = db.session.scalar(sa.select(ConsultType.id))
+        people = [db.session.get(Practitioner, who) for who in practitioner_ids]
+        first_day = now.date() + timedelta(days=7)
+        consults = []
+        for i in range(count):
+            who = people[i % len(people)]
+            n = i // len(people)
+            starts = datetime.combine(first_day + timedelta(days=n // 16), time(9), UTC)
+            starts += timedelta(minutes=30 * (n % 16))
+            salt = f"{i:064x}"
+            consult = Appointment(
+                reference=f"E{i:09d}",
+                practitioner=who,
+                consult_type_id=kind,
+                patient=Patient(name=f"Mail Patient {i}", email=f"mail{i}@example.com"),
+                status=Status.CONFIRMED.value,
+                starts_at=starts,
+                ends_at=starts + timedelta(minutes=20),
+                patient_timezone=ZONES[i % len(ZONES)],
+                calendar_uid=f"mail-{i}@bench.clinic.test",
+                sequence=0,
+                link_salt=salt,
+                manage_token_hash=hash_token(link_token(salt)),
+                source="web",
+            )
+            db.session.add(consult)
+            consults.append(consult)
+        db.session.flush()
+        for consult in consults:
+            notify_booked(consult, settings, now)
+        db.session.commit()
+        ids = set(
+            db.session.scalars(
+                sa.select(OutboxMessage.message_id).where(OutboxMessage.kind == Kind.BOOKED)
+            )
+        )
+        db.session.remove()
+        db.engine.dispose()
+    return ids

@@ -12,7 +12,8 @@ import email
 import email.policy
 import socket
 import threading
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 from email.message import EmailMessage
 
 from aiosmtpd.controller import Controller
@@ -23,6 +24,7 @@ class Received:
     mail_from: str
     rcpt_tos: tuple[str, ...]
     data: bytes
+    at: float = field(default_factory=time.monotonic, compare=False)  # when it arrived
 
     @property
     def message(self) -> EmailMessage:

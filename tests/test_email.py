@@ -37,6 +37,7 @@ from clinic.notify.delivery import LINK_PLACEHOLDER, deliver_due
 from tests import factories
 from tests.conftest import csrf_token, running_app
 from tests.smtp import Received, SmtpSink
+from tests.test_query_count import counting
 
 PROJECT = Path(__file__).resolve().parents[1]
 CLINIC_ZONE = "America/New_York"
@@ -498,6 +499,23 @@ def test_a_message_erased_while_its_batch_is_being_sent_is_skipped(
     assert report.sent == 1
     assert len(sink.received) == 1
     assert [m.id for m in invites()] == [first]
+
+
+def test_each_message_sent_costs_the_same_three_statements(mail_app, practitioner, sink):
+    """A message and its consult are read afresh in one query, the settings in a second, and
+    the result is recorded in a third: however many the batch holds, never a query per row."""
+
+    def statements(bookings: int, days_ahead: int) -> int:
+        for hour in range(9, 9 + bookings):
+            book(factories.next_grid_time(days_ahead, hour))
+        with counting() as seen:
+            report = deliver(now_utc() + timedelta(seconds=1))
+        assert report.sent == 2 * bookings  # the patient's invite and the practitioner's
+        return len(seen)
+
+    small, large = statements(2, 3), statements(4, 4)
+
+    assert large - small == 3 * (8 - 4)
 
 
 @pytest.mark.parametrize("mail_config", [{"MAIL_TIMEOUT": 1}])

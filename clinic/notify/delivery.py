@@ -25,14 +25,14 @@ from datetime import datetime, timedelta
 import flask_mail
 import sqlalchemy as sa
 from flask import current_app
-from sqlalchemy.orm import aliased
-from sqlalchemy.orm.exc import ObjectDeletedError
+from sqlalchemy.orm import aliased, configure_mappers, joinedload
 
 from clinic.database import begin_write
 from clinic.extensions import db
-from clinic.models import OutboxMessage, OutboxStatus, Status
+from clinic.models import Appointment, OutboxMessage, OutboxStatus, Status
 from clinic.notify.compose import as_email, compose
 from clinic.notify.outbox import Kind
+from clinic.settings import clinic_settings
 
 log = logging.getLogger("clinic.outbox")
 
@@ -171,8 +171,11 @@ def _deliver(ids: list[int], now: datetime, owner: str) -> Report:
     report = Report()
     to_send: list[OutboxMessage] = []
     for message in db.session.scalars(
-        sa.select(OutboxMessage).where(OutboxMessage.id.in_(ids)).order_by(OutboxMessage.id)
-    ):
+        sa.select(OutboxMessage)
+        .where(OutboxMessage.id.in_(ids))
+        .order_by(OutboxMessage.id)
+        .options(*_with_consult())
+    ).all():
         why_not = _unwanted(message, now)
         if why_not:
             _finish(message, owner, report, dropped=why_not)
@@ -187,7 +190,7 @@ def _deliver(ids: list[int], now: datetime, owner: str) -> Report:
     try:
         with _Connection(current_app.extensions["mail"]) as connection:
             for index, message in enumerate(to_send):
-                if _gone(message):
+                if not _refresh(message):  # erased since the claim
                     continue
                 why_not = _unwanted(message, now)  # again: the consult may have changed since
                 if why_not:
@@ -209,18 +212,38 @@ def _deliver(ids: list[int], now: datetime, owner: str) -> Report:
     except OSError as error:  # smtplib's errors are OSErrors too
         # Could not connect, log in or start TLS: the whole batch waits.
         for message in to_send:
-            if not _gone(message) and message.status == OutboxStatus.SENDING.value:
+            if _refresh(message) and message.status == OutboxStatus.SENDING.value:
                 _fail(message, owner, now, error, report)
     return report
 
 
-def _gone(message: OutboxMessage) -> bool:
-    """The row was deleted after this worker claimed it (``flask patient erase``)."""
-    try:
-        message.status  # noqa: B018 - reloads the row if the last commit expired it
-    except ObjectDeletedError:
-        return True
-    return False
+def _refresh(message: OutboxMessage) -> bool:
+    """Reads the message and its consult afresh; False when the row was deleted after this
+    worker claimed it (``flask patient erase``).
+
+    One query: each commit expires what the session holds, and loading the rows back one by
+    one, as the email is composed, took six.
+    """
+    message_id = sa.inspect(message).identity[0]  # known even when the row is expired
+    fresh = db.session.scalars(
+        sa.select(OutboxMessage)
+        .where(OutboxMessage.id == message_id)
+        .options(*_with_consult())
+        .execution_options(populate_existing=True)
+    ).first()
+    return fresh is not None
+
+
+def _with_consult() -> tuple:
+    """Loader options: a message's consult, with what composing the email reads of it."""
+    configure_mappers()  # Appointment.intake is a backref: it exists once configured
+    consult = joinedload(OutboxMessage.appointment)
+    return (
+        consult.joinedload(Appointment.patient),
+        consult.joinedload(Appointment.practitioner),
+        consult.joinedload(Appointment.consult_type),
+        consult.joinedload(Appointment.intake),
+    )
 
 
 def _unwanted(message: OutboxMessage, now: datetime) -> str:
@@ -243,7 +266,8 @@ def _unwanted(message: OutboxMessage, now: datetime) -> str:
 
 
 def _send_one(connection: flask_mail.Connection, message: OutboxMessage, now: datetime) -> None:
-    email = as_email(message, compose(message), now)
+    settings = clinic_settings()  # read once for both
+    email = as_email(message, compose(message, settings=settings), now, settings)
     connection.send(Prepared(email, message.recipient))
 
 
