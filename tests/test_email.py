@@ -36,8 +36,8 @@ from clinic.notify import delivery
 from clinic.notify.delivery import LINK_PLACEHOLDER, deliver_due
 from tests import factories
 from tests.conftest import csrf_token, running_app
+from tests.query_support import counting
 from tests.smtp import Received, SmtpSink
-from tests.test_query_count import counting
 
 PROJECT = Path(__file__).resolve().parents[1]
 CLINIC_ZONE = "America/New_York"
