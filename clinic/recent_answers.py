@@ -39,7 +39,7 @@ class Kept:
 
 
 class RecentAnswers:
-    def __init__(self, seconds: float, size: int = 256):
+    def __init__(self, seconds: float, size: int = 128):  # at most a few MB a process
         self.seconds = seconds
         self.size = size
         self._kept: OrderedDict[str, Kept] = OrderedDict()

@@ -33,7 +33,7 @@ class Entry:
 class SlotCache:
     """A small least-recently-used map, safe to share between a process's threads."""
 
-    def __init__(self, size: int = 512, max_age: timedelta = timedelta(seconds=30)):
+    def __init__(self, size: int = 256, max_age: timedelta = timedelta(seconds=30)):
         self.size = size
         self.max_age = max_age
         self._entries: OrderedDict[Hashable, Entry] = OrderedDict()
