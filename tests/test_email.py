@@ -501,6 +501,31 @@ def test_a_message_erased_while_its_batch_is_being_sent_is_skipped(
     assert [m.id for m in invites()] == [first]
 
 
+def test_a_message_erased_while_the_connection_drops_is_skipped_too(
+    mail_app, practitioner, sink, monkeypatch
+):
+    """The server hangs up mid-batch just after an erasure deleted a later message: the rest of
+    the batch waits for the next try, and the erased one is simply gone (no crash)."""
+    sink.drop = True
+    book(factories.next_grid_time(3, 9))
+    first, second = sorted(m.id for m in invites())
+    original = delivery._send_one
+
+    def erase_the_other_then_send(connection, message, now):
+        if message.id == first:
+            with db.engine.begin() as other:  # another process's transaction, in effect
+                other.execute(sa.delete(OutboxMessage).where(OutboxMessage.id == second))
+        return original(connection, message, now)
+
+    monkeypatch.setattr(delivery, "_send_one", erase_the_other_then_send)
+    report = deliver(now_utc() + timedelta(seconds=1))
+
+    assert (report.sent, report.retrying) == (0, 1)
+    [left] = invites()
+    assert (left.id, left.status, left.attempts) == (first, "pending", 1)
+    assert sink.received == []
+
+
 def test_each_message_sent_costs_the_same_three_statements(mail_app, practitioner, sink):
     """A message and its consult are read afresh in one query, the settings in a second, and
     the result is recorded in a third: however many the batch holds, never a query per row."""

@@ -201,9 +201,11 @@ def _deliver(ids: list[int], now: datetime, owner: str) -> Report:
                 except MESSAGE_REFUSED as error:
                     _fail(message, owner, now, error, report)
                 except OSError as error:  # SMTPServerDisconnected and timeouts included
-                    # The connection is gone: this message and the rest wait for the next try.
+                    # The connection is gone: this message and the rest wait for the next try
+                    # (but those erased since the claim, which are gone).
                     for waiting in to_send[index:]:
-                        _fail(waiting, owner, now, error, report)
+                        if waiting is message or _refresh(waiting):
+                            _fail(waiting, owner, now, error, report)
                     return report
                 except Exception as error:  # noqa: BLE001 - one bad message must not stop the rest
                     _fail(message, owner, now, error, report)
