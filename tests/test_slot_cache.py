@@ -9,6 +9,8 @@ change, and through the API as patients see it.
 
 from __future__ import annotations
 
+import threading
+import time as clock
 from datetime import UTC, datetime, time, timedelta
 
 import pytest
@@ -39,6 +41,7 @@ from clinic.models import (
 from clinic.scheduling import Interval, first_available
 from clinic.settings import clinic_settings
 from tests import factories
+from tests.conftest import migrate, running_app
 
 WINDOW_DAYS = 7
 
@@ -309,3 +312,56 @@ def test_cached_times_equal_fresh_ones_through_any_changes(clinic, program):
         db.session.remove()
         assert cached(now, window) == fresh(now, window), (action, who, at)
         assert cached(now, window, clinic[1]) == fresh(now, window, clinic[1])
+
+
+# --- lock order on PostgreSQL -------------------------------------------------------------
+
+
+@pytest.fixture
+def pg_clinic(postgres):
+    url = postgres.create("clinic_lock_order")
+    migrate(url)
+    with running_app(url, "postgresql") as app:
+        factories.clinic()
+        first, second = factories.practitioner(), factories.practitioner()
+        # An update leaves the first practitioner's row after the second's on disk, as
+        # bookings soon do: an unordered UPDATE then finds (and locks) them 2, 1.
+        db.session.execute(
+            sa.text("UPDATE practitioner SET name = name || '' WHERE id = :id"), {"id": first.id}
+        )
+        db.session.commit()
+        yield app, url, first.id, second.id
+
+
+def test_raising_everyones_version_locks_practitioners_in_the_order_bookings_do(pg_clinic):
+    """A booking for any practitioner locks their rows in id order; a closure raising
+    everyone's version must too, or the two deadlock (one of them would fail)."""
+    app, url, first, second = pg_clinic
+    engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
+    failures: list[BaseException] = []
+
+    def close_the_clinic():
+        with app.app_context():
+            try:
+                start = factories.next_grid_time(days_ahead=5)
+                factories.time_off(start, start + timedelta(hours=2))  # raises everyone's
+            except BaseException as error:  # noqa: BLE001 - reported below
+                failures.append(error)
+            finally:
+                db.session.remove()
+
+    try:
+        with engine.connect() as booking:
+            lock = sa.text("SELECT id FROM practitioner WHERE id = :id FOR UPDATE")
+            booking.execute(lock, {"id": first})
+            closing = threading.Thread(target=close_the_clinic)
+            closing.start()
+            clock.sleep(0.5)  # the closure is now waiting for a lock
+            booking.execute(sa.text("SET LOCAL lock_timeout = '5s'"))
+            booking.execute(lock, {"id": second})  # deadlocks if the closure holds the second
+            booking.commit()
+            closing.join(timeout=30)
+    finally:
+        engine.dispose()
+    assert not closing.is_alive()
+    assert failures == []

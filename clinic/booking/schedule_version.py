@@ -72,8 +72,14 @@ def _touched(session: Session) -> set:
 
 def _raise(session: Session, ids: set) -> None:
     statement = sa.update(Practitioner).values(schedule_version=Practitioner.schedule_version + 1)
+    lock = sa.select(Practitioner.id).order_by(Practitioner.id).with_for_update()
     if EVERYONE not in ids:
         statement = statement.where(Practitioner.id.in_(sorted(ids)))
+        lock = lock.where(Practitioner.id.in_(sorted(ids)))
+    if session.get_bind().dialect.name == "postgresql":
+        # Lock the rows in id order first, as bookings do: an UPDATE locks them in the order it
+        # finds them on disk, which could deadlock with a booking for any practitioner.
+        session.execute(lock).all()
     # "evaluate" keeps the versions of practitioners already loaded in this session right.
     session.execute(statement, execution_options={"synchronize_session": "evaluate"})
 
