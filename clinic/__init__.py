@@ -20,9 +20,10 @@ def create_app(config_object=None) -> Flask:
     register_blueprints(app)
     register_templating(app)
 
-    from clinic import cli, errors, logsafety, rate_limits, security_headers
+    from clinic import cli, errors, logsafety, rate_limits, raw_query, security_headers
 
     security_headers.init_app(app)
+    raw_query.init_app(app)
     logsafety.install(app.logger)
     rate_limits.init_app(app)
     errors.init_app(app)
