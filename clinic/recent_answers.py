@@ -44,6 +44,7 @@ class RecentAnswers:
         self.size = size
         self._kept: OrderedDict[str, Kept] = OrderedDict()
         self._lock = threading.Lock()
+        self.generation = 0  # raised by each forget_all: an answer begun before isn't kept
         _EVERY.add(self)
 
     def get(self, key: str) -> Kept | None:
@@ -53,8 +54,10 @@ class RecentAnswers:
             return None
         return kept
 
-    def keep(self, key: str, body: str, mimetype: str, has_csrf: bool) -> None:
+    def keep(self, key: str, body: str, mimetype: str, has_csrf: bool, generation: int) -> None:
         with self._lock:
+            if generation != self.generation:  # a write was committed while it was worked out
+                return
             self._kept[key] = Kept(time.monotonic(), body, mimetype, has_csrf)
             self._kept.move_to_end(key)
             while len(self._kept) > self.size:
@@ -63,6 +66,7 @@ class RecentAnswers:
     def forget_all(self) -> None:
         with self._lock:
             self._kept.clear()
+            self.generation += 1
 
 
 def init_app(app) -> None:
@@ -77,7 +81,9 @@ def kept_briefly(view):
         answers: RecentAnswers = current_app.extensions["clinic.recent_answers"]
         if answers.seconds <= 0 or current_app.config["SESSION_COOKIE_NAME"] in request.cookies:
             return view(*args, **kwargs)
-        key = request.full_path
+        # The raw query string: request.full_path would refuse bytes that aren't UTF-8.
+        key = f"{request.path}?{request.query_string.decode('latin-1')}"
+        generation = answers.generation
         kept = answers.get(key)
         if kept is not None:
             body = kept.body.replace(CSRF_HOLE, generate_csrf()) if kept.has_csrf else kept.body
@@ -88,7 +94,7 @@ def kept_briefly(view):
             token = g.get(current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"))
             if token:
                 body = body.replace(token, CSRF_HOLE)
-            answers.keep(key, body, response.mimetype, bool(token))
+            answers.keep(key, body, response.mimetype, bool(token), generation)
         return response
 
     return serve
@@ -97,6 +103,12 @@ def kept_briefly(view):
 @event.listens_for(Session, "after_flush")
 def _wrote(session: Session, flush_context) -> None:
     session.info["clinic.wrote"] = True
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _wrote_in_bulk(state) -> None:
+    if state.is_update or state.is_delete or state.is_insert:
+        state.session.info["clinic.wrote"] = True
 
 
 @event.listens_for(Session, "after_commit")

@@ -10,10 +10,14 @@ RECENT_ANSWER_SECONDS.
 from __future__ import annotations
 
 import re
+from datetime import datetime
 
 import pytest
+import sqlalchemy as sa
 
 from clinic import recent_answers
+from clinic.extensions import db
+from clinic.models import ClinicSettings
 from tests import factories
 from tests.conftest import csrf_token, running_app
 from tests.query_support import counting
@@ -146,3 +150,32 @@ def test_a_kept_answer_moves_on_with_the_day_it_was_asked_for(clinic, visitor):
     assert day.isoformat() in next_week.text and TOKEN.sub("", next_week.text) != TOKEN.sub(
         "", this_week.text
     )
+
+
+def test_a_query_string_that_is_not_utf8_is_answered_not_crashed(clinic, visitor):
+    # WSGI hands the query string over as bytes in a latin-1 str: "\xff" is the byte 0xFF.
+    for path, raw in (("/book", "tz=\xff"), ("/api/v1/slots", "timezone=\xff&from=\xfe")):
+        for _ in range(2):  # worked out, then perhaps kept: neither may fail
+            response = visitor.get(path, environ_overrides={"QUERY_STRING": raw})
+            assert response.status_code in (200, 422), (path, response.status_code)
+
+
+def test_a_bulk_write_forgets_kept_answers_too(clinic, visitor):
+    fetch(visitor, SLOTS)
+    db.session.execute(sa.update(ClinicSettings).values(slot_step_minutes=20))
+    db.session.commit()
+    after, statements = fetch(visitor, SLOTS)
+    assert statements > 0
+    minutes = {datetime.fromisoformat(s["start"]).minute for s in after.get_json()["slots"]}
+    assert minutes - {0, 30}, "the new 20-minute step shows at once"
+
+
+def test_an_answer_worked_out_across_a_write_is_not_kept():
+    """A threaded server: another thread commits while this answer is worked out."""
+    answers = recent_answers.RecentAnswers(seconds=2)
+    began = answers.generation
+    answers.forget_all()  # the other thread's commit
+    answers.keep("/api/v1/slots?", "{}", "application/json", False, began)
+    assert answers.get("/api/v1/slots?") is None
+    answers.keep("/api/v1/slots?", "{}", "application/json", False, answers.generation)
+    assert answers.get("/api/v1/slots?") is not None
