@@ -38,7 +38,8 @@ def configure_engine(engine: Engine, busy_timeout_ms: int = 15_000) -> None:
     def _on_begin(connection) -> None:
         mode = connection.get_execution_options().get("sqlite_begin", "DEFERRED")
         if mode == "IMMEDIATE":
-            _begin_immediate(connection, busy_timeout_ms)
+            wait_ms = connection.get_execution_options().get("write_lock_wait_ms")
+            _begin_immediate(connection, busy_timeout_ms if wait_ms is None else wait_ms)
         else:
             connection.exec_driver_sql(f"BEGIN {mode}")
 
@@ -67,18 +68,26 @@ def _begin_immediate(connection, busy_timeout_ms: int) -> None:
         raw.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
 
 
-def begin_write() -> None:
+def begin_write(wait_ms: int | None = None) -> None:
     """Start the request's transaction as a writer.
 
     Ends a read-only transaction the request may have opened, then begins one that holds
     SQLite's write lock from the start. Refuses if unsaved changes would be lost.
+    ``wait_ms``: wait at most this long for a lock (SQLite's write lock; on PostgreSQL any row
+    lock in this transaction) instead of ``SQLITE_BUSY_TIMEOUT_MS``, for a write that had
+    better be skipped than keep a request waiting; it then fails with OperationalError.
     """
     session = db.session()  # the request's Session behind the scoped proxy
     if session.in_transaction():
         if session.new or session.dirty or session.deleted:
             raise RuntimeError("begin_write() called with unsaved changes in the session")
         session.rollback()
-    session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
+    options = {"sqlite_begin": "IMMEDIATE"}
+    if wait_ms is not None:
+        options["write_lock_wait_ms"] = wait_ms
+    connection = session.connection(execution_options=options)
+    if wait_ms is not None and connection.dialect.name == "postgresql":
+        connection.exec_driver_sql(f"SET LOCAL lock_timeout = {int(wait_ms)}")
 
 
 def lock_rows(model, ids) -> None:

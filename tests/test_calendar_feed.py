@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import re
+import sqlite3
+import threading
+import time
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from urllib.parse import urlsplit
@@ -581,3 +584,39 @@ def test_a_content_stored_meanwhile_by_another_request_is_followed_not_undercut(
     assert current.last_modified == theirs + timedelta(seconds=1)
     db.session.expire_all()
     assert db.session.get(Practitioner, ada.id).feed_fingerprint == current.etag
+
+
+def test_a_poll_is_not_kept_waiting_to_record_its_last_modified(
+    client, ada, feed, database_url, backend
+):
+    """Bookings may hold the lock the feed's stamp needs: the poll waits at most
+    STAMP_WAIT_MS, is served without a Last-Modified, and a later poll records it."""
+    engine = sa.create_engine(database_url, poolclass=sa.pool.NullPool)
+    if backend == "sqlite":
+        holder = sqlite3.connect(
+            database_url.removeprefix("sqlite:///"), isolation_level=None, check_same_thread=False
+        )
+        holder.execute("BEGIN IMMEDIATE")  # the database's one write lock
+    else:
+        holder = engine.connect()
+        holder.execute(
+            sa.text("SELECT id FROM practitioner WHERE id = :id FOR UPDATE"), {"id": ada.id}
+        )
+    release = threading.Timer(5, holder.rollback)  # a poll that waits is held up 5 s, not forever
+    release.start()
+    try:
+        started = time.monotonic()
+        response = client.get(feed)
+        took = time.monotonic() - started
+    finally:
+        release.cancel()
+        release.join()
+        holder.rollback()
+        holder.close()
+        engine.dispose()
+    assert response.status_code == 200
+    assert "Last-Modified" not in response.headers and response.headers["ETag"]
+    assert took < 3, f"the poll waited {took:.1f} s for the lock"
+    later = client.get(feed)
+    assert later.headers["ETag"] == response.headers["ETag"]
+    assert "Last-Modified" in later.headers

@@ -45,6 +45,7 @@ from clinic.notify.ics import ConsultEvent, Person, feed_calendar
 
 PURPOSE = "calendar-feed"
 HISTORY = timedelta(days=30)
+STAMP_WAIT_MS = 200  # longest a poll waits to record its Last-Modified
 SHOWN = (Status.CONFIRMED.value, Status.COMPLETED.value, Status.NO_SHOW.value)
 # Part of every fingerprint: the code that turns facts into bytes, so that a new version of
 # it (a new description, say) changes every ETag without anyone remembering to.
@@ -200,7 +201,8 @@ def _first_served(practitioner: Practitioner, etag: str, now: datetime) -> datet
     a Last-Modified only ever grows and an If-Modified-Since sent back can never cover a later
     change, whatever the app processes' clocks say. The write is a compare-and-set on the
     previous stamp, so of two requests racing with different contents neither is lost. None
-    when the database would not take the write (SQLite's lock held past its timeout).
+    when the database would not take the write within ``STAMP_WAIT_MS`` (bookings holding the
+    lock): the feed is then served without a Last-Modified rather than kept waiting.
     """
     practitioner_id = practitioner.id
     stored, previous = practitioner.feed_fingerprint, practitioner.feed_changed_at
@@ -211,7 +213,7 @@ def _first_served(practitioner: Practitioner, etag: str, now: datetime) -> datet
             stamp = now.replace(microsecond=0)
             if previous is not None:
                 stamp = max(stamp, previous + timedelta(seconds=1))
-            begin_write()
+            begin_write(wait_ms=STAMP_WAIT_MS)
             written = db.session.execute(
                 sa.update(Practitioner)
                 .where(
