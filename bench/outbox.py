@@ -89,7 +89,8 @@ def run(context) -> list[Row]:
         Row(
             "Outbox",
             "Each message delivered exactly once (by Message-ID), every row marked sent",
-            f"{arrived:,} of {sent:,} arrived; " + ", ".join(f"{n} {what}" for what, n in faults.items()),
+            f"{arrived:,} of {sent:,} arrived; "
+            + ", ".join(f"{n} {what}" for what, n in faults.items()),
             "none missing or repeated",
             not any(faults.values()),
         )
