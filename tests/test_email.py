@@ -478,6 +478,19 @@ def test_a_server_that_hangs_up_mid_message_keeps_the_message_waiting(mail_app, 
     assert arrivals(sink) == Counter({m.message_id: 1 for m in invites()})
 
 
+def erase_while_sending(monkeypatch, sending: int, erased: int) -> None:
+    """As message ``sending`` goes out, ``flask patient erase`` deletes message ``erased``."""
+    original = delivery._send_one
+
+    def erase_the_other_then_send(connection, message, now):
+        if message.id == sending:
+            with db.engine.begin() as other:  # another process's transaction, in effect
+                other.execute(sa.delete(OutboxMessage).where(OutboxMessage.id == erased))
+        return original(connection, message, now)
+
+    monkeypatch.setattr(delivery, "_send_one", erase_the_other_then_send)
+
+
 def test_a_message_erased_while_its_batch_is_being_sent_is_skipped(
     mail_app, practitioner, sink, monkeypatch
 ):
@@ -485,15 +498,7 @@ def test_a_message_erased_while_its_batch_is_being_sent_is_skipped(
     skips it and carries on with the rest of the batch."""
     book(factories.next_grid_time(3, 9))
     first, second = sorted(m.id for m in invites())
-    original = delivery._send_one
-
-    def erase_the_other_then_send(connection, message, now):
-        if message.id == first:
-            with db.engine.begin() as other:  # another process's transaction, in effect
-                other.execute(sa.delete(OutboxMessage).where(OutboxMessage.id == second))
-        return original(connection, message, now)
-
-    monkeypatch.setattr(delivery, "_send_one", erase_the_other_then_send)
+    erase_while_sending(monkeypatch, sending=first, erased=second)
     report = deliver(now_utc() + timedelta(seconds=1))
 
     assert report.sent == 1
@@ -509,15 +514,7 @@ def test_a_message_erased_while_the_connection_drops_is_skipped_too(
     sink.drop = True
     book(factories.next_grid_time(3, 9))
     first, second = sorted(m.id for m in invites())
-    original = delivery._send_one
-
-    def erase_the_other_then_send(connection, message, now):
-        if message.id == first:
-            with db.engine.begin() as other:  # another process's transaction, in effect
-                other.execute(sa.delete(OutboxMessage).where(OutboxMessage.id == second))
-        return original(connection, message, now)
-
-    monkeypatch.setattr(delivery, "_send_one", erase_the_other_then_send)
+    erase_while_sending(monkeypatch, sending=first, erased=second)
     report = deliver(now_utc() + timedelta(seconds=1))
 
     assert (report.sent, report.retrying) == (0, 1)

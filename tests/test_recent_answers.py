@@ -21,6 +21,7 @@ from clinic.models import ClinicSettings
 from tests import factories
 from tests.conftest import csrf_token, running_app
 from tests.query_support import counting
+from tests.test_concurrency import api_body
 
 SLOTS = "/api/v1/slots?timezone=Europe/London"
 BOOK = "/book?tz=Europe/London"
@@ -103,17 +104,9 @@ def test_a_write_in_this_process_forgets_every_kept_answer(clinic, visitor):
     offered = fetch(visitor, SLOTS)[0].get_json()["slots"]
     fetch(visitor, SLOTS)
     chosen = offered[0]
+    start = datetime.fromisoformat(chosen["start_utc"])
     booked = visitor.post(
-        "/api/v1/bookings",
-        json={
-            "start": chosen["start_utc"],
-            "timezone": "Europe/London",
-            "practitioner": chosen["practitioner_ids"][0],
-            "name": "Ada Patient",
-            "email": "ada@example.com",
-            "consent_privacy": True,
-            "consent_not_emergency": True,
-        },
+        "/api/v1/bookings", json=api_body(start, chosen["practitioner_ids"][0], index=1)
     )
     assert booked.status_code == 201, booked.get_json()
     after, statements = fetch(visitor, SLOTS)

@@ -42,6 +42,7 @@ from clinic.scheduling import Interval, first_available
 from clinic.settings import clinic_settings
 from tests import factories
 from tests.conftest import migrate, running_app
+from tests.test_concurrency import api_body
 
 WINDOW_DAYS = 7
 
@@ -238,17 +239,9 @@ def test_a_patient_never_sees_a_time_just_booked_through_the_api(client, clinic)
     offered = client.get(url).get_json()["slots"]
     assert offered
     chosen = offered[0]
+    start = datetime.fromisoformat(chosen["start_utc"])
     booked = client.post(
-        "/api/v1/bookings",
-        json={
-            "start": chosen["start_utc"],
-            "timezone": "UTC",
-            "practitioner": chosen["practitioner_ids"][0],
-            "name": "Ada Patient",
-            "email": "ada@example.com",
-            "consent_privacy": True,
-            "consent_not_emergency": True,
-        },
+        "/api/v1/bookings", json=api_body(start, chosen["practitioner_ids"][0], index=1)
     )
     assert booked.status_code == 201, booked.get_json()
     again = client.get(url).get_json()["slots"]
