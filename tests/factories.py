@@ -102,3 +102,10 @@ def next_grid_time(days_ahead: int = 1, hour: int = 10) -> datetime:
     """A whole hour ``days_ahead`` from today in UTC: on the 30-minute grid of ALL_DAY hours."""
     day = datetime.now(UTC).date() + timedelta(days=days_ahead)
     return datetime.combine(day, time(hour), UTC)
+
+
+def next_weekday_grid_time(days_ahead: int = 1, hour: int = 10) -> datetime:
+    """Like ``next_grid_time``, moved on to the first Monday to Friday from that day."""
+    start = next_grid_time(days_ahead, hour)
+    weekend_days_left = 7 - start.weekday() if start.weekday() >= 5 else 0
+    return start + timedelta(days=weekend_days_left)

@@ -72,7 +72,7 @@ def _plant(places: dict) -> dict:
     consult_services.add_note(places["ref2"], XSS, admin, now)
     gone, gone_token = services.book(
         places["ada"],
-        factories.next_grid_time(days_ahead=8, hour=10),
+        factories.next_weekday_grid_time(days_ahead=8, hour=10),
         ZoneInfo("Asia/Tokyo"),
         services.PatientDetails(XSS, "gone@example.com"),
         now,
