@@ -31,10 +31,20 @@ class Status(enum.StrEnum):
 ACTIVE = (Status.HELD.value, Status.CONFIRMED.value)
 
 
+# Crisis help for a patient whose country has no entry of its own (clinic.intake.crisis_lines
+# has each listed country's numbers; admins can change both).
 DEFAULT_CRISIS_TEXT = (
-    "If you are thinking about harming yourself or are in danger, please get help now: "
-    "call or text 988 (Suicide & Crisis Lifeline, US), or call your local emergency number. "
-    "In an emergency call 911."
+    "If you are thinking about harming yourself or are in danger, please get help now: call "
+    "your local emergency number (112 works across the European Union and in many other "
+    "countries), or go to your nearest emergency department."
+)
+
+# What a patient whose answers raise a flag is told will happen next. {hours} is replaced by
+# the clinic's office hours and {response} by the time within which staff respond.
+DEFAULT_FOLLOWUP_TEXT = (
+    "Someone from the clinic will read your answers and contact you within {response} during "
+    "our office hours ({hours}). We are not an emergency service and do not watch answers as "
+    "they arrive, so if you need help sooner, use the numbers above."
 )
 
 
@@ -62,6 +72,15 @@ class ClinicSettings(db.Model):
     feed_full_names: Mapped[bool] = mapped_column(default=False)
     # Shown to a patient whose intake answers signal a risk to their safety.
     crisis_text: Mapped[str] = mapped_column(sa.Text, default=lambda: DEFAULT_CRISIS_TEXT)
+    # What a patient with a flagged answer is promised (see DEFAULT_FOLLOWUP_TEXT).
+    followup_text: Mapped[str] = mapped_column(sa.Text, default=lambda: DEFAULT_FOLLOWUP_TEXT)
+    # Office hours, in the clinic's zone: when staff read alerts. Days are Monday=0 .. Sunday=6.
+    office_days: Mapped[str] = mapped_column(sa.String(20), default="0,1,2,3,4")
+    office_opens: Mapped[time] = mapped_column(sa.Time, default=time(9))
+    office_closes: Mapped[time] = mapped_column(sa.Time, default=time(17))
+    # An urgent intake alert nobody has acknowledged goes to the admins after this many
+    # minutes of office hours.
+    alert_escalate_minutes: Mapped[int] = mapped_column(default=120)
 
     @property
     def reminder_offsets(self) -> list[int]:
@@ -348,10 +367,133 @@ class IntakeResponse(db.Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     urgent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # ISO 3166 country whose crisis numbers the patient is shown ("" until they choose one:
+    # then it is guessed from their time zone).
+    country: Mapped[str] = mapped_column(sa.String(2), default="")
 
     appointment: Mapped[Appointment] = relationship(
         backref=backref("intake", uselist=False, passive_deletes=True)
     )
+    revisions: Mapped[list[IntakeRevision]] = relationship(
+        back_populates="response", order_by="IntakeRevision.number", passive_deletes=True
+    )
+    flags_raised: Mapped[list[IntakeFlagRaised]] = relationship(
+        back_populates="response", order_by="IntakeFlagRaised.id", passive_deletes=True
+    )
+
+
+class IntakeRevision(db.Model):
+    """One save of one page of the intake, as the patient sent it. Rows are never changed.
+
+    ``answers`` maps the page's question ids to the cleaned values saved (None: left blank).
+    ``IntakeResponse.answers`` is the latest value of each question, for reading quickly.
+    """
+
+    __tablename__ = "intake_revision"
+    __table_args__ = (sa.UniqueConstraint("response_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    response_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("intake_response.id", ondelete="CASCADE"), index=True
+    )
+    number: Mapped[int]
+    section_id: Mapped[str] = mapped_column(sa.String(40))
+    version: Mapped[str] = mapped_column(sa.String(20))
+    answers: Mapped[dict] = mapped_column(sa.JSON, default=dict)
+    saved_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    response: Mapped[IntakeResponse] = relationship(back_populates="revisions")
+
+
+class IntakeFlagRaised(db.Model):
+    """A flag the intake raised, kept when a later answer would no longer raise it.
+
+    ``reason`` is the answer that raised it, in the questionnaire's words; ``revision`` the
+    save it came with.
+    """
+
+    __tablename__ = "intake_flag_raised"
+    __table_args__ = (sa.UniqueConstraint("response_id", "code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    response_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("intake_response.id", ondelete="CASCADE"), index=True
+    )
+    code: Mapped[str] = mapped_column(sa.String(40))
+    level: Mapped[str] = mapped_column(sa.String(8))
+    message: Mapped[str] = mapped_column(sa.String(300))
+    reason: Mapped[str] = mapped_column(sa.Text, default="")
+    revision: Mapped[int] = mapped_column(default=0)
+    raised_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    response: Mapped[IntakeResponse] = relationship(back_populates="flags_raised")
+
+
+class AlertKind(enum.StrEnum):
+    """Why staff are alerted about an intake; each kind is raised at most once per consult."""
+
+    EMERGENCY = "emergency"  # an emergency right now (chest pain now, ASQ "right now")
+    SELF_HARM = "self_harm"  # PHQ-9 item 9 above "Not at all", or a positive ASQ
+    SEE_DOCTOR = "see_doctor"  # signs that need a doctor soon (GI bleeding, weight loss, ...)
+    HIGH_SCORE = "high_score"  # PHQ-9 >= 20 or GAD-7 >= 15
+    ITEM9_SKIPPED = "item9_skipped"  # PHQ-9 item 9 left blank after a gentle prompt
+
+
+# Alerts of these kinds mark the consult urgent and escalate when nobody acknowledges them.
+URGENT_ALERT_KINDS = frozenset({AlertKind.EMERGENCY, AlertKind.SELF_HARM})
+
+
+class AlertAction(enum.StrEnum):
+    CALLED = "called"
+    EMAILED = "emailed"
+    REFERRED = "referred"
+    OTHER = "other"
+
+
+class IntakeAlert(db.Model):
+    """An alert to staff about an intake, with who took it on and what they did.
+
+    ``due_at`` is when an unacknowledged urgent alert escalates to the admins (office hours
+    counted); ``escalated_at`` when it did. Amber alerts have no ``due_at``.
+    """
+
+    __tablename__ = "intake_alert"
+    __table_args__ = (sa.UniqueConstraint("appointment_id", "kind"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    appointment_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("appointment.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(sa.String(20))
+    level: Mapped[str] = mapped_column(sa.String(8))  # red or amber
+    raised_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    acknowledged_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("staff_user.id", ondelete="SET NULL")
+    )
+    action: Mapped[str] = mapped_column(sa.String(20), default="")
+    note: Mapped[str] = mapped_column(sa.String(500), default="")
+    escalated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    appointment: Mapped[Appointment] = relationship(
+        backref=backref("alerts", order_by="IntakeAlert.id", passive_deletes=True)
+    )
+    acknowledged_by: Mapped[StaffUser | None] = relationship()
+
+    @property
+    def is_open(self) -> bool:
+        return self.acknowledged_at is None
+
+
+class CrisisLine(db.Model):
+    """An admin's own crisis text for one country, in place of the built-in one."""
+
+    __tablename__ = "crisis_line"
+
+    country: Mapped[str] = mapped_column(sa.String(2), primary_key=True)
+    text: Mapped[str] = mapped_column(sa.Text)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class Role(enum.StrEnum):
