@@ -3,10 +3,18 @@
 Pure: standard library only (no Flask, no SQLAlchemy, no clock, no files). The web flow renders
 ``SECTIONS`` and stores what ``clean_answer`` returns, together with ``VERSION``.
 
+Two forms. ``PRE_CONSULT_SECTIONS`` is the short form every patient is asked before the free
+consult (at most 25 items for a patient whose screeners are negative); sections with a
+``condition`` are asked only when it holds (the rest of the PHQ-9 after a positive PHQ-2, the
+rest of the GAD-7 after a positive GAD-2, the ASQ after PHQ-9 item 9 above "Not at all"), page by
+page, so it works without JavaScript. ``HISTORY_SECTIONS`` is the fuller history, offered after.
+
 Sources. Each section cites, by file name in ``content/articles/``, the clinic article(s) whose
 listed effects its questions come from. Two published instruments are reproduced verbatim, with
-their credit line: the PHQ-9 (with its difficulty item) in ``mood`` and the GAD-7 in
-``anxiety``; the UCLA 3-item loneliness scale (Hughes et al., 2004) is in ``lifestyle``. Every
+their credit line: the PHQ-9 (with its difficulty item) in ``mood`` and ``mood_more``, the
+GAD-7 (with its difficulty item) in ``anxiety`` and ``anxiety_more``, and the NIMH ASQ in
+``asq``; the UCLA 3-item loneliness scale (Hughes et al., 2004) with its lead-in is in
+``company``. Every
 other item is the clinic's own wording (nothing is taken from the ISI, PSS, PROMIS or IFM MSQ).
 Patients are never shown scores, bands or diagnostic labels.
 
@@ -24,11 +32,13 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
+from collections.abc import Mapping
 from dataclasses import dataclass
 
-VERSION = "2026-11.1"
-# How long the whole questionnaire takes, as patients are told ("about 10 minutes").
-ESTIMATED_MINUTES = 10
+VERSION = "2026-12.1"
+# How long each part takes, as patients are told ("about 5 minutes"): the short form before the
+# free consult, asked of everyone, and the fuller health history offered after it.
+ESTIMATED_MINUTES = {"pre_consult": 5, "history": 10}
 
 KINDS = frozenset({"scale", "choice", "multi", "number", "text", "yesno"})
 
@@ -117,6 +127,9 @@ class Section:
     sources: tuple[str, ...]
     questions: tuple[Question, ...]
     credit: str = ""
+    form: str = "pre_consult"  # PRE_CONSULT or HISTORY
+    # Asked only when this holds for the answers so far (see ``applies``); None: always.
+    condition: str | None = None
 
 
 # --- Shared answer sets ------------------------------------------------------------------------
@@ -216,12 +229,106 @@ UCLA3_CHOICES = (
 # mood_duration answers meaning "low for more than 2 weeks".
 MOOD_OVER_2_WEEKS = frozenset({"2_weeks_to_6_months", "6_months_or_more"})
 
+# The GAD-7's own difficulty item, as published.
+GAD7_DIFFICULTY = (
+    "If you checked any problems, how difficult have they made it for you to do your work, "
+    "take care of things at home, or get along with other people?"
+)
+
+# The UCLA 3-item loneliness scale's lead-in (Hughes et al., 2004), for a form read alone.
+UCLA3_LEAD_IN = (
+    "The next questions are about how you feel about different aspects of your life. For each "
+    "one, tell us how often you feel that way."
+)
+
+# The NIMH Ask Suicide-Screening Questions (ASQ), public domain, asked word for word when
+# PHQ-9 item 9 is above "Not at all". Question 5 is the acuity question.
+ASQ_CREDIT = (
+    "Questions from the Ask Suicide-Screening Questions (ASQ) toolkit of the National Institute "
+    "of Mental Health (NIMH), in the public domain."
+)
+ASQ_ITEMS = (
+    "In the past few weeks, have you wished you were dead?",
+    "In the past few weeks, have you felt that you or your family would be better off if you "
+    "were dead?",
+    "In the past week, have you been having thoughts about killing yourself?",
+    "Have you ever tried to kill yourself?",
+)
+ASQ_NOW = "Are you having thoughts of killing yourself right now?"
+
+# Countries whose crisis numbers the clinic knows (ISO 3166 codes); "other" uses the clinic's
+# own text for the rest of the world.
+COUNTRY_CHOICES = (
+    Choice("US", "United States"),
+    Choice("CA", "Canada"),
+    Choice("GB", "United Kingdom"),
+    Choice("IE", "Ireland"),
+    Choice("AU", "Australia"),
+    Choice("NZ", "New Zealand"),
+    Choice("other", "Another country"),
+)
+
+# Which part of the questionnaire a section belongs to: the short form before the free consult
+# (every patient is asked it), and the fuller health history offered afterwards.
+PRE_CONSULT, HISTORY = "pre_consult", "history"
+
+# Conditions a section can depend on (``Section.condition``); see ``applies``.
+PHQ2_POSITIVE, GAD2_POSITIVE, ITEM9_POSITIVE = "phq2_positive", "gad2_positive", "item9_positive"
+# PHQ-2 and GAD-2 cut point: a total of 3 or more (of 6) asks the rest of the instrument.
+SCREENER_CUT_POINT = 3
+
+# --- The short form before the free consult -----------------------------------------------------
+
+ABOUT = Section(
+    id="about",
+    title="Before you start",
+    intro=(
+        "Your answers help your practitioner prepare for your free consult. First, two "
+        "choices that decide who sees them and which help we show you."
+    ),
+    sources=ARTICLES,
+    questions=(
+        Question(
+            id="consent_share",
+            text="Do you agree to us sharing your answers with the practitioner you'll see?",
+            kind="yesno",
+            choices=YES_NO,
+            hint=(
+                "If you say yes, your practitioner reads them before the consult. If you say "
+                "no or leave this blank, they see only whether something needs urgent care."
+            ),
+        ),
+        Question(
+            id="country",
+            text="Which country are you in?",
+            kind="choice",
+            choices=COUNTRY_CHOICES,
+            hint="So we can show you the right phone numbers if you ever need help quickly.",
+        ),
+        Question(
+            id="age_band",
+            text="How old are you?",
+            kind="choice",
+            choices=(
+                Choice("under_18", "Under 18"),
+                Choice("18_24", "18 to 24"),
+                Choice("25_34", "25 to 34"),
+                Choice("35_44", "35 to 44"),
+                Choice("45_54", "45 to 54"),
+                Choice("55_64", "55 to 64"),
+                Choice("65_74", "65 to 74"),
+                Choice("75_plus", "75 or older"),
+            ),
+        ),
+    ),
+)
+
 GOALS = Section(
     id="goals",
     title="What you'd like help with",
     intro=(
         "Start with what matters most to you. Your practitioner reads this first, so the free "
-        "20-minute consult can focus on it."
+        "consult can focus on it."
     ),
     sources=ARTICLES,
     questions=(
@@ -239,30 +346,225 @@ GOALS = Section(
         ),
         Question(
             id="goals_useful",
-            text="What would make the 20 minutes useful for you?",
+            text="What would make the free consult useful for you?",
             kind="text",
             hint="For example: understanding what might be going on, or knowing the next steps.",
         ),
     ),
 )
 
+
+def _phq9(n: int) -> Question:
+    return Question(id=f"phq9_{n}", text=PHQ9_ITEMS[n - 1], kind="scale", choices=OFTEN)
+
+
+def _gad7(n: int) -> Question:
+    return Question(id=f"gad7_{n}", text=GAD7_ITEMS[n - 1], kind="scale", choices=OFTEN)
+
+
+# The PHQ-2 (PHQ-9 items 1 and 2) with item 9, which everyone is asked for safety's sake.
 MOOD = Section(
     id="mood",
     title="Your mood",
     intro=PHQ9_STEM,
     sources=(ARTICLE_003,),
     credit=PHQ_GAD_CREDIT,
+    questions=(_phq9(1), _phq9(2), _phq9(9)),
+)
+
+# The rest of the PHQ-9, asked when the PHQ-2 is positive.
+MOOD_MORE = Section(
+    id="mood_more",
+    title="More about your mood",
+    intro=PHQ9_STEM,
+    sources=(ARTICLE_003,),
+    credit=PHQ_GAD_CREDIT,
+    condition=PHQ2_POSITIVE,
     questions=(
-        *(
-            Question(id=f"phq9_{n}", text=text, kind="scale", choices=OFTEN)
-            for n, text in enumerate(PHQ9_ITEMS, start=1)
-        ),
+        *(_phq9(n) for n in range(3, 9)),
         Question(
             id="phq9_difficulty",
             text=PHQ9_DIFFICULTY,
             kind="choice",
             choices=PHQ9_DIFFICULTY_CHOICES,
         ),
+    ),
+)
+
+# The ASQ, asked when PHQ-9 item 9 is above "Not at all".
+ASQ = Section(
+    id="asq",
+    title="Your safety",
+    intro=(
+        "You told us you've had thoughts of being better off dead or of hurting yourself. "
+        "Thank you for telling us. These questions help us understand how to help."
+    ),
+    sources=(ARTICLE_003,),
+    credit=ASQ_CREDIT,
+    condition=ITEM9_POSITIVE,
+    questions=(
+        *(
+            Question(id=f"asq_{n}", text=text, kind="yesno", choices=YES_NO)
+            for n, text in enumerate(ASQ_ITEMS, start=1)
+        ),
+        Question(
+            id="asq_4_details",
+            text="If yes, how? When?",
+            kind="text",
+            max_length=300,
+        ),
+        Question(
+            id="asq_5",
+            text=ASQ_NOW,
+            kind="yesno",
+            choices=YES_NO,
+            hint="Answer this if you answered yes to any question above.",
+        ),
+    ),
+)
+
+# The GAD-2 (GAD-7 items 1 and 2).
+ANXIETY = Section(
+    id="anxiety",
+    title="Worry and nerves",
+    intro=GAD7_STEM,
+    sources=(ARTICLE_000, ARTICLE_001, ARTICLE_002),
+    credit=PHQ_GAD_CREDIT,
+    questions=(_gad7(1), _gad7(2)),
+)
+
+# The rest of the GAD-7 with its difficulty item, asked when the GAD-2 is positive.
+ANXIETY_MORE = Section(
+    id="anxiety_more",
+    title="More about worry and nerves",
+    intro=GAD7_STEM,
+    sources=(ARTICLE_000, ARTICLE_001, ARTICLE_002),
+    credit=PHQ_GAD_CREDIT,
+    condition=GAD2_POSITIVE,
+    questions=(
+        *(_gad7(n) for n in range(3, 8)),
+        Question(
+            id="gad7_difficulty",
+            text=GAD7_DIFFICULTY,
+            kind="choice",
+            choices=PHQ9_DIFFICULTY_CHOICES,
+        ),
+    ),
+)
+
+SAFETY = Section(
+    id="safety",
+    title="Symptoms that need care soon",
+    intro=(
+        "A few symptoms should be checked by a doctor whatever else is going on. We ask about "
+        "them for your safety."
+    ),
+    sources=(ARTICLE_000, ARTICLE_002),
+    questions=(
+        Question(
+            id="heart_now",
+            text="Do you have chest pain or severe breathlessness right now?",
+            kind="yesno",
+            choices=YES_NO,
+            hint="If you do, stop here and call your local emergency number now.",
+        ),
+        Question(
+            id="digestion_red_flags",
+            text="In the past 3 months, have you had any of these?",
+            kind="multi",
+            choices=(
+                Choice("blood_in_stool", "Blood in your stool, or black, tarry stools"),
+                Choice("weight_loss", "Losing weight without trying"),
+                Choice("swallowing", "Trouble swallowing, or food sticking on the way down"),
+                Choice("vomiting", "Vomiting again and again"),
+                Choice("none", "None of these", exclusive=True),
+            ),
+            hint="Choose all that apply.",
+        ),
+        Question(
+            id="heart_red_flags",
+            text="In the past month, have you had any of these?",
+            kind="multi",
+            choices=(
+                Choice("chest_on_effort", "Chest pain, pressure or tightness when you are active"),
+                Choice("faint", "Fainting, or nearly fainting, with a racing or uneven heartbeat"),
+                Choice("breathless_rest", "Getting out of breath when resting or lying flat"),
+                Choice("none", "None of these", exclusive=True),
+            ),
+            hint="Choose all that apply.",
+        ),
+    ),
+)
+
+MEDICATIONS = Section(
+    id="medications",
+    title="Medicines and supplements",
+    intro=("Include anything you buy without a prescription. " + MEDICATION_NOTE),
+    sources=(ARTICLE_003,),
+    questions=(
+        Question(
+            id="medications",
+            text="Which medicines do you take, prescribed or not?",
+            kind="text",
+            hint="The name and dose of each, if you know them.",
+        ),
+        Question(
+            id="meds_psychiatric",
+            text=(
+                "Do you take any medicine for mood, anxiety, sleep or another mental health reason?"
+            ),
+            kind="yesno",
+            choices=YES_NO,
+        ),
+        Question(
+            id="takes_herbs",
+            text="Do you take any herbs, herbal remedies or supplements?",
+            kind="yesno",
+            choices=YES_NO,
+        ),
+        Question(
+            id="pregnant",
+            text="Are you pregnant, or could you be?",
+            kind="choice",
+            choices=(
+                Choice("yes", "Yes, or I might be"),
+                Choice("no", "No"),
+                Choice("not_applicable", "Not applicable"),
+            ),
+        ),
+    ),
+)
+
+CONTACT = Section(
+    id="contact",
+    title="How we contact you",
+    intro="Last step: how we should get in touch if we need to.",
+    sources=ARTICLES,
+    questions=(
+        Question(
+            id="contact_method",
+            text="How would you prefer us to contact you?",
+            kind="choice",
+            choices=(Choice("email", "Email"), Choice("phone", "Phone")),
+        ),
+        Question(
+            id="contact_leave_message",
+            text="Is it OK for us to leave a message?",
+            kind="yesno",
+            choices=YES_NO,
+        ),
+    ),
+)
+
+# --- The fuller health history, offered after the short form --------------------------------------
+
+MOOD_HISTORY = Section(
+    id="mood_history",
+    title="Your mood over time",
+    intro="About the past month and longer.",
+    sources=(ARTICLE_003,),
+    form=HISTORY,
+    questions=(
         Question(
             id="mood_duration",
             text="If your mood has been low, how long has it been low?",
@@ -280,26 +582,24 @@ MOOD = Section(
             BOTHER_HINT,
         ),
         _bother("mood_mornings", "Finding it hard to get up in the morning", BOTHER_HINT),
-    ),
-)
-
-ANXIETY = Section(
-    id="anxiety",
-    title="Worry and nerves",
-    intro=GAD7_STEM,
-    sources=(ARTICLE_000, ARTICLE_001, ARTICLE_002),
-    credit=PHQ_GAD_CREDIT,
-    questions=tuple(
-        Question(id=f"gad7_{n}", text=text, kind="scale", choices=OFTEN)
-        for n, text in enumerate(GAD7_ITEMS, start=1)
+        Question(
+            id="has_mental_health_clinician",
+            text=(
+                "Are you seeing anyone (such as a doctor, psychologist, counselor or therapist) "
+                "for your mood or mental health at the moment?"
+            ),
+            kind="yesno",
+            choices=YES_NO,
+        ),
     ),
 )
 
 STRESS = Section(
     id="stress",
     title="Stress",
-    intro="Stress affects sleep, digestion and how well you fight off infections.",
+    intro="Stress may affect sleep, digestion and how well you fight off infections.",
     sources=(ARTICLE_000, ARTICLE_001, ARTICLE_002),
+    form=HISTORY,
     questions=(
         Question(
             id="stress_level",
@@ -349,6 +649,7 @@ SLEEP = Section(
     title="Sleep",
     intro="A few questions about how you've been sleeping lately.",
     sources=(ARTICLE_000, ARTICLE_002),
+    form=HISTORY,
     questions=(
         Question(
             id="sleep_hours",
@@ -392,12 +693,13 @@ ENERGY = Section(
     title="Energy and focus",
     intro=BOTHER_HINT,
     sources=(ARTICLE_000, ARTICLE_002, ARTICLE_003),
+    form=HISTORY,
     questions=(
         _bother("energy_low", "Low energy, or feeling worn out during the day"),
         _bother("energy_focus", "Trouble thinking clearly or keeping your focus"),
         _bother(
             "energy_cravings",
-            "Strong cravings for sweet or starchy foods, such as sweets, cake, bread or pasta",
+            "Strong cravings for sweet or starchy foods, such as candy, cake, bread or pasta",
         ),
     ),
 )
@@ -407,41 +709,30 @@ DIGESTION = Section(
     title="Digestion",
     intro=BOTHER_HINT,
     sources=(ARTICLE_000, ARTICLE_002),
+    form=HISTORY,
     questions=(
-        _bother("digestion_bloating", "A bloated or swollen feeling in your tummy"),
-        _bother("digestion_gas", "More wind or burping than is usual for you"),
+        _bother("digestion_bloating", "A bloated or swollen feeling in your belly"),
+        _bother("digestion_gas", "More gas or burping than is usual for you"),
         _bother("digestion_heartburn", "A burning feeling in your chest or throat after eating"),
-        _bother("digestion_constipation", "Hard stools, or opening your bowels less often"),
+        _bother("digestion_constipation", "Hard stools, or having bowel movements less often"),
         _bother("digestion_diarrhoea", "Loose or watery stools"),
-        _bother("digestion_pain", "Pain or cramps in your tummy"),
+        _bother("digestion_pain", "Pain or cramps in your belly"),
         _bother("digestion_nausea", "Feeling sick to your stomach"),
-        Question(
-            id="digestion_red_flags",
-            text="In the past 3 months, have you had any of these?",
-            kind="multi",
-            choices=(
-                Choice("blood_in_stool", "Blood in your stool, or black, tarry stools"),
-                Choice("weight_loss", "Losing weight without trying"),
-                Choice("swallowing", "Trouble swallowing, or food sticking on the way down"),
-                Choice("vomiting", "Being sick (vomiting) again and again"),
-                Choice("none", "None of these", exclusive=True),
-            ),
-            hint="Choose all that apply.",
-        ),
     ),
 )
 
 IMMUNITY = Section(
     id="immunity",
     title="Infections and healing",
-    intro="How often you get ill, and how quickly you get better.",
+    intro="How often you get sick, and how quickly you get better.",
     sources=ARTICLES,
+    form=HISTORY,
     questions=(
         Question(
             id="infections_12m",
             text=(
-                "About how many infections (such as colds, flu, or chest, sinus, ear or urine "
-                "infections) have you had in the last 12 months?"
+                "About how many infections (such as colds, flu, or chest, sinus, ear or urinary "
+                "tract infections) have you had in the last 12 months?"
             ),
             kind="number",
             min=0,
@@ -451,7 +742,7 @@ IMMUNITY = Section(
         ),
         Question(
             id="sick_more_often",
-            text="Do you seem to get ill more often than the people around you?",
+            text="Do you seem to get sick more often than the people around you?",
             kind="yesno",
             choices=YES_NO,
         ),
@@ -464,19 +755,19 @@ IMMUNITY = Section(
                 Choice("1_to_2_weeks", "1 to 2 weeks"),
                 Choice("2_to_4_weeks", "2 to 4 weeks"),
                 Choice("over_4_weeks", "More than 4 weeks"),
-                Choice("rarely_ill", "I rarely get ill"),
+                Choice("rarely_ill", "I rarely get sick"),
             ),
         ),
         Question(
             id="slow_healing",
-            text="Do cuts and grazes take a long time to heal?",
+            text="Do cuts and scrapes take a long time to heal?",
             kind="yesno",
             choices=YES_NO,
         ),
         Question(
             id="ebv_history",
             text=(
-                "Have you ever had glandular fever (also called mono or mononucleosis), or been "
+                "Have you ever had mono (mononucleosis, also called glandular fever), or been "
                 "told you have had the Epstein-Barr virus?"
             ),
             kind="choice",
@@ -490,13 +781,14 @@ AUTOIMMUNE = Section(
     title="Immune conditions and allergies",
     intro="Leave a box empty if it doesn't apply to you.",
     sources=(ARTICLE_000, ARTICLE_001, ARTICLE_002),
+    form=HISTORY,
     questions=(
         Question(
             id="autoimmune_own",
             text=("Have you been told you have an autoimmune condition? If so, which one(s)?"),
             kind="text",
             hint=(
-                "For example thyroid disease, rheumatoid arthritis, lupus, coeliac disease, "
+                "For example thyroid disease, rheumatoid arthritis, lupus, celiac disease, "
                 "psoriasis or multiple sclerosis."
             ),
         ),
@@ -532,31 +824,34 @@ HEART = Section(
     title="Heart and breathing",
     intro=BOTHER_HINT,
     sources=(ARTICLE_000,),
+    form=HISTORY,
     questions=(
         _bother("heart_racing", "Your heart beating fast when you haven't been active"),
         _bother("heart_skipped", "Your heart seeming to skip, flutter or beat unevenly"),
         _bother("heart_breathless", "Getting out of breath more easily than you'd expect"),
         _bother("heart_chest_tight", "A tight or heavy feeling in your chest"),
-        Question(
-            id="heart_now",
-            text="Do you have chest pain or severe breathlessness right now?",
-            kind="yesno",
-            choices=YES_NO,
-            hint="If you do, stop here and call your local emergency number now.",
-        ),
+    ),
+)
+
+COMPANY = Section(
+    id="company",
+    title="Company",
+    intro=UCLA3_LEAD_IN,
+    sources=(ARTICLE_002,),
+    form=HISTORY,
+    questions=tuple(
+        Question(id=f"ucla_{n}", text=text, kind="scale", choices=UCLA3_CHOICES)
+        for n, text in enumerate(UCLA3_ITEMS, start=1)
     ),
 )
 
 LIFESTYLE = Section(
     id="lifestyle",
     title="Daily life",
-    intro="Company, activity, food and drink, and how you unwind.",
+    intro="Activity, food and drink, and how you unwind.",
     sources=(ARTICLE_002,),
+    form=HISTORY,
     questions=(
-        *(
-            Question(id=f"ucla_{n}", text=text, kind="scale", choices=UCLA3_CHOICES)
-            for n, text in enumerate(UCLA3_ITEMS, start=1)
-        ),
         Question(
             id="exercise_days",
             text=(
@@ -570,12 +865,12 @@ LIFESTYLE = Section(
         ),
         Question(
             id="fruit_veg_portions",
-            text="On a typical day, how many portions of fruit and vegetables do you eat?",
+            text="On a typical day, how many servings of fruit and vegetables do you eat?",
             kind="number",
             min=0,
             max=20,
-            unit="portions a day",
-            hint="A portion is roughly a handful: an apple, a banana, or 3 spoonfuls of peas.",
+            unit="servings a day",
+            hint="A serving is roughly a handful: an apple, a banana, or half a cup of peas.",
         ),
         Question(
             id="alcohol_drinks",
@@ -584,7 +879,9 @@ LIFESTYLE = Section(
             min=0,
             max=100,
             unit="drinks a week",
-            hint="One drink is a small glass of wine, half a pint of beer or a single spirit.",
+            hint=(
+                "One drink is a 5-ounce glass of wine, a 12-ounce beer or a single shot of liquor."
+            ),
         ),
         Question(
             id="caffeine_drinks",
@@ -609,36 +906,17 @@ LIFESTYLE = Section(
     ),
 )
 
-MEDICATIONS = Section(
-    id="medications",
-    title="Medicines and supplements",
-    intro=("Include anything you buy without a prescription. " + MEDICATION_NOTE),
+MEDICATIONS_MORE = Section(
+    id="medications_more",
+    title="More about medicines and care",
+    intro=MEDICATION_NOTE,
     sources=(ARTICLE_003,),
+    form=HISTORY,
     questions=(
-        Question(
-            id="medications",
-            text="Which medicines do you take, prescribed or not?",
-            kind="text",
-            hint="The name and dose of each, if you know them.",
-        ),
-        Question(
-            id="meds_psychiatric",
-            text=(
-                "Do you take any medicine for mood, anxiety, sleep or another mental health reason?"
-            ),
-            kind="yesno",
-            choices=YES_NO,
-        ),
         Question(
             id="supplements",
             text="Which supplements, vitamins, herbs or herbal remedies do you take?",
             kind="text",
-        ),
-        Question(
-            id="takes_herbs",
-            text="Do you take any herbs, herbal remedies or supplements?",
-            kind="yesno",
-            choices=YES_NO,
         ),
         Question(
             id="allergy_reactions",
@@ -647,65 +925,27 @@ MEDICATIONS = Section(
             hint="List each one with the reaction you had.",
         ),
         Question(
-            id="pregnant",
-            text="Are you pregnant, or could you be?",
-            kind="choice",
-            choices=(
-                Choice("yes", "Yes, or I might be"),
-                Choice("no", "No"),
-                Choice("not_applicable", "Not applicable"),
-            ),
-        ),
-        Question(
             id="current_clinicians",
             text="Which doctors, therapists or other practitioners are you seeing at the moment?",
             kind="text",
         ),
-        Question(
-            id="has_mental_health_clinician",
-            text=(
-                "Are you seeing anyone (such as a doctor, psychologist, counsellor or therapist) "
-                "for your mood or mental health at the moment?"
-            ),
-            kind="yesno",
-            choices=YES_NO,
-        ),
     ),
 )
 
-CONTACT = Section(
-    id="contact",
-    title="How we contact you",
-    intro="Last step: how we should get in touch, and your consent.",
-    sources=ARTICLES,
-    questions=(
-        Question(
-            id="contact_method",
-            text="How would you prefer us to contact you?",
-            kind="choice",
-            choices=(Choice("email", "Email"), Choice("phone", "Phone")),
-        ),
-        Question(
-            id="contact_leave_message",
-            text="Is it OK for us to leave a message?",
-            kind="yesno",
-            choices=YES_NO,
-        ),
-        Question(
-            id="consent_share",
-            text="Do you agree to us sharing your answers with the practitioner you'll see?",
-            kind="yesno",
-            choices=YES_NO,
-            hint="Your practitioner reads them before the consult.",
-            required=True,
-        ),
-    ),
-)
-
-SECTIONS: tuple[Section, ...] = (
+PRE_CONSULT_SECTIONS: tuple[Section, ...] = (
+    ABOUT,
     GOALS,
     MOOD,
+    MOOD_MORE,
+    ASQ,
     ANXIETY,
+    ANXIETY_MORE,
+    SAFETY,
+    MEDICATIONS,
+    CONTACT,
+)
+HISTORY_SECTIONS: tuple[Section, ...] = (
+    MOOD_HISTORY,
     STRESS,
     SLEEP,
     ENERGY,
@@ -713,10 +953,15 @@ SECTIONS: tuple[Section, ...] = (
     IMMUNITY,
     AUTOIMMUNE,
     HEART,
+    COMPANY,
     LIFESTYLE,
-    MEDICATIONS,
-    CONTACT,
+    MEDICATIONS_MORE,
 )
+FORMS: dict[str, tuple[Section, ...]] = {
+    PRE_CONSULT: PRE_CONSULT_SECTIONS,
+    HISTORY: HISTORY_SECTIONS,
+}
+SECTIONS: tuple[Section, ...] = PRE_CONSULT_SECTIONS + HISTORY_SECTIONS
 
 
 def _index() -> tuple[dict[str, Section], dict[str, Question], dict[str, str]]:
@@ -872,9 +1117,58 @@ def _clean_text(question: Question, text: str) -> str | None:
     return text
 
 
-def minutes_left(section_id: str) -> int:
-    """About how many minutes the questionnaire takes from ``section_id`` on (at least 1)."""
-    ids = [s.id for s in SECTIONS]
-    counts = [len(s.questions) for s in SECTIONS]
+# --- Which sections are asked ----------------------------------------------------------------
+
+
+def _score_of(answers: Mapping[str, object], qid: str) -> int:
+    """A scale answer's score, 0 when unanswered or unreadable."""
+    value = answers.get(qid)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.isdigit():
+        return int(value)
+    return 0
+
+
+def applies(part: Section, answers: Mapping[str, object]) -> bool:
+    """Whether ``part`` is asked, given the answers saved so far."""
+    if part.condition is None:
+        return True
+    if part.condition == PHQ2_POSITIVE:
+        return _score_of(answers, "phq9_1") + _score_of(answers, "phq9_2") >= SCREENER_CUT_POINT
+    if part.condition == GAD2_POSITIVE:
+        return _score_of(answers, "gad7_1") + _score_of(answers, "gad7_2") >= SCREENER_CUT_POINT
+    if part.condition == ITEM9_POSITIVE:
+        return _score_of(answers, "phq9_9") > 0
+    raise ValueError(f"{part.id}: unknown condition {part.condition!r}")
+
+
+def asked(form: str, answers: Mapping[str, object]) -> tuple[Section, ...]:
+    """The sections of ``form`` this patient is asked, in order."""
+    return tuple(s for s in FORMS[form] if applies(s, answers))
+
+
+def next_section(section_id: str, answers: Mapping[str, object]) -> Section | None:
+    """The next section asked after ``section_id`` in its form, or None at the form's end."""
+    part = section(section_id)
+    following = FORMS[part.form][FORMS[part.form].index(part) + 1 :]
+    return next((s for s in following if applies(s, answers)), None)
+
+
+def previous_section(section_id: str, answers: Mapping[str, object]) -> Section | None:
+    """The section asked before ``section_id`` in its form, or None at the form's start."""
+    part = section(section_id)
+    before = FORMS[part.form][: FORMS[part.form].index(part)]
+    return next((s for s in reversed(before) if applies(s, answers)), None)
+
+
+def minutes_left(section_id: str, answers: Mapping[str, object]) -> int:
+    """About how many minutes the form takes from ``section_id`` on (at least 1)."""
+    form = section(section_id).form
+    parts = asked(form, answers)
+    if section(section_id) not in parts:
+        parts = FORMS[form]
+    counts = [len(s.questions) for s in parts]
+    ids = [s.id for s in parts]
     remaining = sum(counts[ids.index(section_id) :])
-    return max(1, math.ceil(ESTIMATED_MINUTES * remaining / sum(counts)))
+    return max(1, math.ceil(ESTIMATED_MINUTES[form] * remaining / sum(counts)))

@@ -11,6 +11,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from clinic.intake.questionnaire import (
+    BOTHER_HINT,
+    FORMS,
+    HISTORY,
+    PRE_CONSULT,
     SECTIONS,
     VERSION,
     Choice,
@@ -27,10 +31,21 @@ ARTICLES_DIR = ROOT / "content" / "articles"
 SEEDS_DIR = ROOT.parent / "shared" / "seeds"
 INTAKE_DIR = ROOT / "clinic" / "intake"
 
-SECTION_IDS = [
+# The short form before the free consult, then the fuller history offered after it.
+PRE_CONSULT_IDS = [
+    "about",
     "goals",
     "mood",
+    "mood_more",
+    "asq",
     "anxiety",
+    "anxiety_more",
+    "safety",
+    "medications",
+    "contact",
+]
+HISTORY_IDS = [
+    "mood_history",
     "stress",
     "sleep",
     "energy",
@@ -38,10 +53,11 @@ SECTION_IDS = [
     "immunity",
     "autoimmune",
     "heart",
+    "company",
     "lifestyle",
-    "medications",
-    "contact",
+    "medications_more",
 ]
+SECTION_IDS = PRE_CONSULT_IDS + HISTORY_IDS
 
 # The published wording, typed out here independently of the module.
 CREDIT = (
@@ -97,6 +113,23 @@ UCLA3 = [
     "How often do you feel isolated from others?",
 ]
 UCLA3_CHOICES = [("1", "Hardly ever"), ("2", "Some of the time"), ("3", "Often")]
+UCLA3_LEAD_IN = (
+    "The next questions are about how you feel about different aspects of your life. For each "
+    "one, tell us how often you feel that way."
+)
+GAD7_DIFFICULTY = (
+    "If you checked any problems, how difficult have they made it for you to do your work, take "
+    "care of things at home, or get along with other people?"
+)
+# The NIMH Ask Suicide-Screening Questions, public domain.
+ASQ = [
+    "In the past few weeks, have you wished you were dead?",
+    "In the past few weeks, have you felt that you or your family would be better off if you were "
+    "dead?",
+    "In the past week, have you been having thoughts about killing yourself?",
+    "Have you ever tried to kill yourself?",
+]
+ASQ_NOW = "Are you having thoughts of killing yourself right now?"
 MEDICATION_NOTE = (
     "Please don't stop or change a prescribed medication, especially an antidepressant, without "
     "your prescriber."
@@ -118,6 +151,10 @@ def test_version_is_set():
 
 def test_sections_in_order():
     assert [s.id for s in SECTIONS] == SECTION_IDS
+    assert [s.id for s in FORMS[PRE_CONSULT]] == PRE_CONSULT_IDS
+    assert [s.id for s in FORMS[HISTORY]] == HISTORY_IDS
+    assert all(s.form == PRE_CONSULT for s in FORMS[PRE_CONSULT])
+    assert all(s.form == HISTORY for s in FORMS[HISTORY])
 
 
 def test_section_and_question_lookup():
@@ -166,9 +203,16 @@ def test_the_ids_the_web_flow_and_scoring_rely_on_exist():
         "pregnant": "choice",
         "has_mental_health_clinician": "yesno",
         "consent_share": "yesno",
+        "country": "choice",
+        "age_band": "choice",
+        "heart_red_flags": "multi",
+        "gad7_difficulty": "choice",
+        "contact_method": "choice",
+        "contact_leave_message": "yesno",
         **{f"phq9_{n}": "scale" for n in range(1, 10)},
         **{f"gad7_{n}": "scale" for n in range(1, 8)},
         **{f"ucla_{n}": "scale" for n in range(1, 4)},
+        **{f"asq_{n}": "yesno" for n in range(1, 6)},
     }
     assert {qid: question(qid).kind for qid in expected} == expected
     assert [c.value for c in question("pregnant").choices] == ["yes", "no", "not_applicable"]
@@ -179,7 +223,10 @@ def test_the_ids_the_web_flow_and_scoring_rely_on_exist():
     assert (hours.min, hours.max) == (0, 14)
     days = question("exercise_days")
     assert (days.min, days.max) == (0, 7)
-    assert question("consent_share").required
+    # Blank means no: sharing is never assumed (clinic.intake.summary reads only "yes").
+    assert not question("consent_share").required
+    assert section_of("consent_share").id == "about" and section_of("country").id == "about"
+    assert {c.value for c in question("country").choices} >= {"US", "CA", "GB", "IE", "AU", "NZ"}
     assert "more than 2 weeks" in " ".join(
         c.label.lower() for c in question("mood_duration").choices
     )
@@ -254,17 +301,25 @@ def test_article_copies_match_the_shared_seeds():
 
 
 def test_phq9_is_verbatim():
-    mood = section("mood")
-    assert mood.intro == PHQ9_STEM
+    # The PHQ-2 with item 9 first; the rest of the PHQ-9 when the PHQ-2 is positive.
+    mood, more = section("mood"), section("mood_more")
+    assert mood.intro == PHQ9_STEM and more.intro == PHQ9_STEM
     items = [question(f"phq9_{n}") for n in range(1, 10)]
     assert [q.text for q in items] == PHQ9
     for q in items:
         assert q.kind == "scale"
         assert pairs(q.choices) == FREQUENCY
-    assert [q.id for q in mood.questions[:10]] == [
-        *(f"phq9_{n}" for n in range(1, 10)),
+    assert [q.id for q in mood.questions] == ["phq9_1", "phq9_2", "phq9_9"]
+    assert [q.id for q in more.questions] == [
+        *(f"phq9_{n}" for n in range(3, 9)),
         "phq9_difficulty",
     ]
+
+
+def test_past_month_items_are_not_on_the_phq9_pages():
+    for part in (section("mood"), section("mood_more")):
+        assert all(q.id.startswith("phq9_") for q in part.questions), part.id
+        assert BOTHER_HINT not in (part.intro, *(q.hint for q in part.questions))
 
 
 def test_phq9_difficulty_item_is_verbatim():
@@ -275,13 +330,36 @@ def test_phq9_difficulty_item_is_verbatim():
 
 
 def test_gad7_is_verbatim():
-    anxiety = section("anxiety")
-    assert anxiety.intro == GAD7_STEM
-    assert [q.id for q in anxiety.questions] == [f"gad7_{n}" for n in range(1, 8)]
-    assert [q.text for q in anxiety.questions] == GAD7
-    for q in anxiety.questions:
+    anxiety, more = section("anxiety"), section("anxiety_more")
+    assert anxiety.intro == GAD7_STEM and more.intro == GAD7_STEM
+    assert [q.id for q in anxiety.questions] == ["gad7_1", "gad7_2"]
+    assert [q.id for q in more.questions] == [
+        *(f"gad7_{n}" for n in range(3, 8)),
+        "gad7_difficulty",
+    ]
+    items = [question(f"gad7_{n}") for n in range(1, 8)]
+    assert [q.text for q in items] == GAD7
+    for q in items:
         assert q.kind == "scale"
         assert pairs(q.choices) == FREQUENCY
+
+
+def test_gad7_difficulty_item_is_verbatim():
+    q = question("gad7_difficulty")
+    assert q.text == GAD7_DIFFICULTY
+    assert q.kind == "choice"
+    assert pairs(q.choices) == PHQ9_DIFFICULTY_CHOICES
+
+
+def test_asq_is_verbatim_and_asked_after_item_9():
+    asq = section("asq")
+    assert [question(f"asq_{n}").text for n in range(1, 5)] == ASQ
+    assert question("asq_5").text == ASQ_NOW
+    assert all(
+        pairs(question(f"asq_{n}").choices) == [("yes", "Yes"), ("no", "No")] for n in (1, 5)
+    )
+    assert "National Institute of Mental Health" in asq.credit
+    assert asq.condition is not None
 
 
 def test_ucla3_is_verbatim():
@@ -290,13 +368,15 @@ def test_ucla3_is_verbatim():
     for q in items:
         assert q.kind == "scale"
         assert pairs(q.choices) == UCLA3_CHOICES
-    assert all(section_of(q.id).id == "lifestyle" for q in items)
+    assert all(section_of(q.id).id == "company" for q in items)
+    assert section("company").intro == UCLA3_LEAD_IN
 
 
-def test_credit_line_on_phq9_and_gad7_sections_only():
-    assert section("mood").credit == CREDIT
-    assert section("anxiety").credit == CREDIT
-    assert all(not s.credit for s in SECTIONS if s.id not in ("mood", "anxiety"))
+def test_credit_lines_on_the_published_instruments_only():
+    instruments = ("mood", "mood_more", "anxiety", "anxiety_more")
+    assert all(section(sid).credit == CREDIT for sid in instruments)
+    assert section("asq").credit and section("asq").credit != CREDIT
+    assert all(not s.credit for s in SECTIONS if s.id not in (*instruments, "asq"))
 
 
 def test_medication_note_is_shown():
@@ -400,7 +480,13 @@ def test_text_is_stripped_and_keeps_line_breaks_and_tabs():
 
 
 def test_required_question():
-    q = question("consent_share")
+    q = Question(
+        id="agree",
+        text="Agree?",
+        kind="yesno",
+        choices=question("heart_now").choices,
+        required=True,
+    )
     for blank in ("", " ", [], None):
         with pytest.raises(InvalidAnswer, match="Please answer this question"):
             clean_answer(q, blank)
