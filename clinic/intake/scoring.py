@@ -12,36 +12,47 @@ Totals. PHQ-9 = phq9_1 + ... + phq9_9 (0-27), GAD-7 = gad7_1 + ... + gad7_7 (0-2
 UCLA-3 = ucla_1 + ucla_2 + ucla_3 (3-9). A total is None unless every item is answered. Bands
 use the published cut points (``PHQ9_BANDS``, ``GAD7_BANDS``).
 
-Section scores (burden, 0-100). For each section, over its scored questions that are answered
-(``Question.score_range`` is not None: every "scale" item -- PHQ-9 and GAD-7 0-3, the clinic's
-0-4 items, UCLA-3 1-3, stress 0-10 -- and the nights-a-week numbers 0-7)::
+PHQ-2 = phq9_1 + phq9_2 and GAD-2 = gad7_1 + gad7_2 (0-6): the short form asks the rest of
+each instrument when its screener reaches 3 (``questionnaire.SCREENER_CUT_POINT``).
 
-    score = round_half_up(100 * sum(value - lowest) / sum(highest - lowest))
-
-For every item but UCLA-3 the lowest score is 0, so this is "sum of item scores / sum of item
-maxima x 100"; UCLA-3 answers (1-3) are shifted to 0-2 so "Hardly ever" is no burden.
-Unanswered items are left out of both sums; a section with no scored item answered (or none at
-all: goals, immunity, autoimmune, medications, contact) is not in ``Scores.sections``.
+No 0-100 "section scores": only the published instruments are totalled, so nothing reads as a
+clinical score that is not one.
 
 Flags, in this order (red, then amber, then info; within a level, the order below):
 
+A flag's ``alert`` names the kind of alert it raises to staff (``clinic.models.AlertKind``
+values), and the message the patient is shown: "emergency" (stop and call the emergency number
+now), "self_harm" (crisis lines, then carry on), "see_doctor" (see a doctor soon), "high_score"
+and "item9_skipped" (staff only). Flags with no alert are for the practitioner's reading.
+
 RED (``is_crisis``; also usable on a partial set of answers)
-  phq9_item9      PHQ-9 item 9 above "Not at all".
-  heart_now       chest pain or severe breathlessness right now (heart_now = yes).
+  phq9_item9      PHQ-9 item 9 above "Not at all".                          alert self_harm
+  asq_positive    ASQ: yes to any of questions 1-4.                          alert self_harm
+  asq_now         ASQ question 5: thoughts of killing themselves right now.  alert emergency
+  heart_now       chest pain or severe breathlessness right now.             alert emergency
 AMBER
-  phq9_high       PHQ-9 >= 10.
-  gad7_high       GAD-7 >= 10.
+  item9_skipped   the mood page was saved with PHQ-9 item 9 blank (after a gentle prompt).
+                                                                             alert item9_skipped
+  phq9_severe     PHQ-9 >= 20.                                               alert high_score
+  phq9_high       PHQ-9 >= 10 (when not already severe).
+  gad7_severe     GAD-7 >= 15.                                               alert high_score
+  gad7_high       GAD-7 >= 10 (when not already severe).
+  digestive_red_flags   any digestive red-flag sign.                        alert see_doctor
+  heart_red_flags       chest pain on effort, fainting with palpitations, breathless at rest.
+                                                                             alert see_doctor
+  heart_severe    a heart or breathing symptom rated "Very severe".          alert see_doctor
   difficulty      PHQ-9 difficulty item "Very" or "Extremely difficult".
+  anxiety_difficulty    the same for the GAD-7's difficulty item.
   low_mood_no_clinician
                   mood low for more than 2 weeks (mood_duration), PHQ-9 >= 10, and not seeing
                   anyone for mental health (has_mental_health_clinician is "no" or unanswered).
-  digestive_red_flags   any digestive red-flag sign.
   sleep_apnoea    loud snoring or stopped breathing seen (sleep_apnoea_seen = yes).
   psych_meds_herbs      psychiatric medication (meds_psychiatric = yes) with herbs or
                         supplements (takes_herbs = yes).
   pregnant_herbs  pregnant or possibly (pregnant = yes) with takes_herbs = yes.
   lonely          UCLA-3 >= 6.
 INFO
+  under_18        aged under 18.
   short_sleep     sleep_hours < 7 (the 7-9 hours the clinic's article recommends).
   high_stress     stress_level >= 7 (of 10).
   low_activity    exercise_days < 2: active for 30 minutes on at most one day a week.
@@ -53,12 +64,11 @@ threshold: skipping an item can only raise the total. The message then says "at 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 
 from clinic.intake.questionnaire import (
     MOOD_OVER_2_WEEKS,
-    SECTIONS,
     InvalidAnswer,
     Question,
     clean_answer,
@@ -89,6 +99,15 @@ GAD7_BANDS: tuple[tuple[int, int, str], ...] = (
 
 PHQ9_AMBER = 10
 GAD7_AMBER = 10
+PHQ9_SEVERE = 20  # alert
+GAD7_SEVERE = 15  # alert
+HEART_ITEMS = ("heart_racing", "heart_skipped", "heart_breathless", "heart_chest_tight")
+HEART_SEVERE = 4  # "Very severe"
+ASQ_ITEMS = ("asq_1", "asq_2", "asq_3", "asq_4")
+
+# Alert kinds (clinic.models.AlertKind values); the first two are shown to the patient at once.
+EMERGENCY, SELF_HARM, SEE_DOCTOR = "emergency", "self_harm", "see_doctor"
+HIGH_SCORE, ITEM9_SKIPPED = "high_score", "item9_skipped"
 UCLA3_AMBER = 6
 SHORT_SLEEP_HOURS = 7  # info when fewer hours a night
 HIGH_STRESS = 7  # info at or above, 0-10
@@ -100,23 +119,32 @@ class Flag:
     level: str  # "red" | "amber" | "info"
     code: str
     message: str  # for staff, short
+    alert: str | None = None  # the kind of alert it raises (see the module's docstring)
+    # The questions whose answers raised it, for "the answer that raised it".
+    questions: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
 class Scores:
+    phq2: int | None
     phq9: int | None
     phq9_band: str | None
     phq9_item9: int | None
+    gad2: int | None
     gad7: int | None
     gad7_band: str | None
     ucla3: int | None
-    sections: dict[str, int]
     flags: tuple[Flag, ...]
 
     @property
     def urgent(self) -> bool:
         """Any red flag."""
         return any(f.level == RED for f in self.flags)
+
+    @property
+    def alerts(self) -> frozenset[str]:
+        """The kinds of alert these answers raise."""
+        return frozenset(f.alert for f in self.flags if f.alert)
 
 
 def band(total: int, bands: tuple[tuple[int, int, str], ...]) -> str:
@@ -216,25 +244,100 @@ def _red(a: _Answers) -> list[Flag]:
     if item9 is not None and item9 > 0:
         label = question("phq9_9").label_for(str(item9))
         flags.append(
-            Flag(RED, "phq9_item9", f"PHQ-9 item 9 (death / self-harm thoughts): {label}.")
+            Flag(
+                RED,
+                "phq9_item9",
+                f"PHQ-9 item 9 (death / self-harm thoughts): {label}.",
+                SELF_HARM,
+                ("phq9_9",),
+            )
+        )
+    positive = [qid for qid in ASQ_ITEMS if a.is_(qid, "yes")]
+    if positive:
+        numbers = ", ".join(qid.removeprefix("asq_") for qid in positive)
+        flags.append(
+            Flag(
+                RED,
+                "asq_positive",
+                f"ASQ positive: yes to question {numbers}; a brief suicide safety assessment "
+                "is needed.",
+                SELF_HARM,
+                tuple(positive),
+            )
+        )
+    if a.is_("asq_5", "yes"):
+        flags.append(
+            Flag(
+                RED,
+                "asq_now",
+                "ASQ acute positive: thoughts of killing themselves right now.",
+                EMERGENCY,
+                ("asq_5",),
+            )
         )
     if a.is_("heart_now", "yes"):
-        flags.append(Flag(RED, "heart_now", "Chest pain or severe breathlessness right now."))
+        flags.append(
+            Flag(
+                RED,
+                "heart_now",
+                "Chest pain or severe breathlessness right now.",
+                EMERGENCY,
+                ("heart_now",),
+            )
+        )
+    return flags
+
+
+def _item9_skipped(a: _Answers, saved_sections: frozenset[str]) -> list[Flag]:
+    if "mood" not in saved_sections or a.value("phq9_9") is not None:
+        return []
+    message = "PHQ-9 item 9 (death / self-harm thoughts) was left unanswered after a prompt."
+    return [Flag(AMBER, "item9_skipped", message, ITEM9_SKIPPED, ("phq9_9",))]
+
+
+def _see_doctor(a: _Answers) -> list[Flag]:
+    flags = []
+    for qid, code, what in (
+        ("digestion_red_flags", "digestive_red_flags", "Digestive red flags"),
+        ("heart_red_flags", "heart_red_flags", "Heart or breathing warning signs"),
+    ):
+        signs = a.value(qid)
+        if isinstance(signs, list):
+            q = question(qid)
+            found = [q.label_for(v) for v in signs if v != "none"]
+            if found:
+                message = f"{what}: " + "; ".join(found) + "."
+                flags.append(Flag(AMBER, code, message, SEE_DOCTOR, (qid,)))
+    severe = [qid for qid in HEART_ITEMS if a.number(qid) == HEART_SEVERE]
+    if severe:
+        found = "; ".join(question(qid).text for qid in severe)
+        message = f"Rated very severe: {found}."
+        flags.append(Flag(AMBER, "heart_severe", message, SEE_DOCTOR, tuple(severe)))
     return flags
 
 
 def _amber(a: _Answers) -> list[Flag]:
     flags = []
     phq9 = _at_least(a, PHQ9_ITEMS, PHQ9_AMBER, PHQ9_BANDS)
-    if phq9:
-        flags.append(Flag(AMBER, "phq9_high", f"PHQ-9 {phq9}."))
+    severe = _at_least(a, PHQ9_ITEMS, PHQ9_SEVERE, PHQ9_BANDS)
+    if severe:
+        flags.append(Flag(AMBER, "phq9_severe", f"PHQ-9 {severe}.", HIGH_SCORE, PHQ9_ITEMS))
+    elif phq9:
+        flags.append(Flag(AMBER, "phq9_high", f"PHQ-9 {phq9}.", questions=PHQ9_ITEMS))
     gad7 = _at_least(a, GAD7_ITEMS, GAD7_AMBER, GAD7_BANDS)
-    if gad7:
-        flags.append(Flag(AMBER, "gad7_high", f"GAD-7 {gad7}."))
-    difficulty = a.value("phq9_difficulty")
-    if difficulty in ("very", "extremely"):
-        label = question("phq9_difficulty").label_for(str(difficulty))
-        flags.append(Flag(AMBER, "difficulty", f"Problems make daily life: {label.lower()}."))
+    gad7_severe = _at_least(a, GAD7_ITEMS, GAD7_SEVERE, GAD7_BANDS)
+    if gad7_severe:
+        flags.append(Flag(AMBER, "gad7_severe", f"GAD-7 {gad7_severe}.", HIGH_SCORE, GAD7_ITEMS))
+    elif gad7:
+        flags.append(Flag(AMBER, "gad7_high", f"GAD-7 {gad7}.", questions=GAD7_ITEMS))
+    for qid, code, what in (
+        ("phq9_difficulty", "difficulty", "Problems make daily life"),
+        ("gad7_difficulty", "anxiety_difficulty", "Worry and nerves make daily life"),
+    ):
+        difficulty = a.value(qid)
+        if difficulty in ("very", "extremely"):
+            label = question(qid).label_for(str(difficulty))
+            flags.append(Flag(AMBER, code, f"{what}: {label.lower()}.", questions=(qid,)))
     if (
         a.value("mood_duration") in MOOD_OVER_2_WEEKS
         and phq9
@@ -247,14 +350,6 @@ def _amber(a: _Answers) -> list[Flag]:
                 "Low mood over 2 weeks with PHQ-9 of 10+, not seeing anyone for mental health.",
             )
         )
-    signs = a.value("digestion_red_flags")
-    if isinstance(signs, list):
-        q = question("digestion_red_flags")
-        found = [q.label_for(v) for v in signs if v != "none"]
-        if found:
-            flags.append(
-                Flag(AMBER, "digestive_red_flags", "Digestive red flags: " + "; ".join(found) + ".")
-            )
     if a.is_("sleep_apnoea_seen", "yes"):
         flags.append(
             Flag(AMBER, "sleep_apnoea", "Loud snoring or stopped breathing in sleep seen.")
@@ -276,6 +371,8 @@ def _amber(a: _Answers) -> list[Flag]:
 
 def _info(a: _Answers) -> list[Flag]:
     flags = []
+    if a.is_("age_band", "under_18"):
+        flags.append(Flag(INFO, "under_18", "Aged under 18.", questions=("age_band",)))
     hours = a.number("sleep_hours")
     if hours is not None and hours < SHORT_SLEEP_HOURS:
         flags.append(Flag(INFO, "short_sleep", f"Sleeps about {hours} hours a night."))
@@ -291,41 +388,39 @@ def _info(a: _Answers) -> list[Flag]:
 # --- Public ------------------------------------------------------------------------------------
 
 
-def section_scores(answers: Mapping[str, object]) -> dict[str, int]:
-    """Section id -> burden 0-100, for sections with a scored item answered. Addition."""
-    a = _Answers(answers)
-    result: dict[str, int] = {}
-    for s in SECTIONS:
-        points = possible = 0
-        for q in s.questions:
-            r = q.score_range
-            value = a.number(q.id) if r is not None else None
-            if r is None or value is None:
-                continue
-            points += value - r[0]
-            possible += r[1] - r[0]
-        if possible:
-            result[s.id] = _round_half_up(100 * points, possible)
-    return result
+def score(answers: Mapping[str, object], saved_sections: Iterable[str] = ()) -> Scores:
+    """Totals, bands and flags (red first, then amber, then info).
 
-
-def score(answers: Mapping[str, object]) -> Scores:
-    """Totals, bands, section scores and flags (red first, then amber, then info)."""
+    ``saved_sections`` are the ids of the sections the patient has saved: a saved mood page
+    with item 9 blank was skipped on purpose, not just not reached yet.
+    """
     a = _Answers(answers)
     phq9 = a.total(PHQ9_ITEMS)
     gad7 = a.total(GAD7_ITEMS)
     return Scores(
+        phq2=a.total(PHQ9_ITEMS[:2]),
         phq9=phq9,
         phq9_band=None if phq9 is None else band(phq9, PHQ9_BANDS),
         phq9_item9=a.number("phq9_9"),
+        gad2=a.total(GAD7_ITEMS[:2]),
         gad7=gad7,
         gad7_band=None if gad7 is None else band(gad7, GAD7_BANDS),
         ucla3=a.total(UCLA3_ITEMS),
-        sections=section_scores(answers),
-        flags=(*_red(a), *_amber(a), *_info(a)),
+        flags=(
+            *_red(a),
+            *_item9_skipped(a, frozenset(saved_sections)),
+            *_amber(a),
+            *_see_doctor(a),
+            *_info(a),
+        ),
     )
 
 
 def is_crisis(answers: Mapping[str, object]) -> bool:
     """Any RED rule fires; works on a partial set of answers (e.g. one section's)."""
     return bool(_red(_Answers(answers)))
+
+
+def alerts_for_choice(question_id: str, value: str) -> frozenset[str]:
+    """The alert kinds this one answer raises on its own (to mark choices for the script)."""
+    return score({question_id: [value] if question(question_id).kind == "multi" else value}).alerts

@@ -1,4 +1,4 @@
-"""Totals, bands, section scores and flags of ``clinic.intake.scoring``."""
+"""Totals, bands, flags and alert kinds of ``clinic.intake.scoring``."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from clinic.intake.questionnaire import SECTIONS, clean_answer, question
+from clinic.intake.questionnaire import SECTIONS, question
 from clinic.intake.scoring import (
     GAD7_BANDS,
     PHQ9_BANDS,
@@ -136,16 +136,17 @@ def test_gad7_total_none_when_an_item_is_missing(missing):
 def test_nothing_answered():
     result = score({})
     assert result == Scores(
+        phq2=None,
         phq9=None,
         phq9_band=None,
         phq9_item9=None,
+        gad2=None,
         gad7=None,
         gad7_band=None,
         ucla3=None,
-        sections={},
         flags=(),
     )
-    assert not result.urgent
+    assert not result.urgent and result.alerts == frozenset()
 
 
 def test_phq9_item9_reported_on_its_own():
@@ -235,13 +236,33 @@ def test_red_heart_now(value, fires):
         assert found.level == "red"
 
 
-@pytest.mark.parametrize(("total", "fires"), [(9, False), (10, True), (27, True)])
+@pytest.mark.parametrize(("total", "fires"), [(9, False), (10, True), (19, True), (20, False)])
 def test_amber_phq9_total(total, fires):
+    # From 20 the total is "severe" and raises an alert instead (test_severe_totals_alert).
     answers = phq9(total)
     found = flag(answers, "phq9_high")
     assert (found is not None) == fires
     if found:
-        assert found.level == "amber" and str(total) in found.message
+        assert found.level == "amber" and str(total) in found.message and found.alert is None
+
+
+@pytest.mark.parametrize(
+    ("answers", "code", "fires"),
+    [
+        (phq9(19), "phq9_severe", False),
+        (phq9(20), "phq9_severe", True),
+        (phq9(27), "phq9_severe", True),
+        (gad7(14), "gad7_severe", False),
+        (gad7(15), "gad7_severe", True),
+        (gad7(21), "gad7_severe", True),
+    ],
+)
+def test_severe_totals_alert(answers, code, fires):
+    found = flag(answers, code)
+    assert (found is not None) == fires
+    assert ("high_score" in score(answers).alerts) == fires
+    if found:
+        assert found.level == "amber" and found.alert == "high_score"
 
 
 @pytest.mark.parametrize(("partial", "fires"), [(9, False), (10, True)])
@@ -256,7 +277,7 @@ def test_amber_phq9_counts_a_partial_set_that_already_reaches_10(partial, fires)
         assert "at least 10" in found.message and "3 items unanswered" in found.message
 
 
-@pytest.mark.parametrize(("total", "fires"), [(9, False), (10, True), (21, True)])
+@pytest.mark.parametrize(("total", "fires"), [(9, False), (10, True), (14, True), (15, False)])
 def test_amber_gad7_total(total, fires):
     found = flag(gad7(total), "gad7_high")
     assert (found is not None) == fires
@@ -418,15 +439,15 @@ def test_flags_red_then_amber_then_info():
     assert [f.code for f in result.flags] == [
         "phq9_item9",
         "heart_now",
-        "phq9_high",
-        "gad7_high",
+        "phq9_severe",
+        "gad7_severe",
         "difficulty",
         "low_mood_no_clinician",
-        "digestive_red_flags",
         "sleep_apnoea",
         "psych_meds_herbs",
         "pregnant_herbs",
         "lonely",
+        "digestive_red_flags",
         "short_sleep",
         "high_stress",
         "low_activity",
@@ -458,7 +479,7 @@ def test_is_crisis_on_partial_answers(answers, crisis):
     assert score(answers).urgent == crisis
 
 
-def test_only_item9_and_heart_now_answers_are_crises():
+def test_only_item9_heart_now_and_asq_answers_are_crises():
     crisis_answers = sorted(
         (q.id, c.value)
         for s in SECTIONS
@@ -467,71 +488,16 @@ def test_only_item9_and_heart_now_answers_are_crises():
         if is_crisis({q.id: c.value})
     )
     assert crisis_answers == [
+        ("asq_1", "yes"),
+        ("asq_2", "yes"),
+        ("asq_3", "yes"),
+        ("asq_4", "yes"),
+        ("asq_5", "yes"),
         ("heart_now", "yes"),
         ("phq9_9", "1"),
         ("phq9_9", "2"),
         ("phq9_9", "3"),
     ]
-
-
-# --- Section scores ----------------------------------------------------------------------------
-
-
-def test_section_scores_from_nothing():
-    assert score({}).sections == {}
-
-
-def test_section_scores_at_the_extremes():
-    lowest: dict[str, object] = {}
-    highest: dict[str, object] = {}
-    for s in SECTIONS:
-        for q in s.questions:
-            if q.score_range:
-                lowest[q.id], highest[q.id] = (str(v) for v in q.score_range)
-    scored = {"mood", "anxiety", "stress", "sleep", "energy", "digestion", "heart", "lifestyle"}
-    assert score(lowest).sections == dict.fromkeys(sorted(scored), 0)
-    assert score(highest).sections == dict.fromkeys(sorted(scored), 100)
-
-
-def test_section_score_formula():
-    answers = {
-        # sleep: (7 + 0) / (7 + 7): two of four nights items answered
-        "sleep_falling_asleep": 7,
-        "sleep_waking_night": "0",
-        "sleep_hours": 3,  # not a scored item
-        # energy: (1 + 2) / (4 + 4) = 37.5, rounded half up
-        "energy_low": "1",
-        "energy_focus": "2",
-        # stress: 7 / 10
-        "stress_level": "7",
-        # lifestyle: UCLA-3 answers 1-3 count as 0-2: (0 + 1 + 2) / 6
-        "ucla_1": "1",
-        "ucla_2": "2",
-        "ucla_3": "3",
-        "exercise_days": 0,  # not scored
-        # mood: (3 + 0 + 4) / (3 + 3 + 4); other mood items unanswered
-        "phq9_1": "3",
-        "phq9_2": "0",
-        "mood_mornings": "4",
-        # not scored sections stay out even when answered
-        "goals_concerns": "Tired",
-        "infections_12m": 12,
-        "consent_share": "yes",
-    }
-    assert score(answers).sections == {
-        "sleep": 50,
-        "energy": 38,
-        "stress": 70,
-        "lifestyle": 50,
-        "mood": 70,
-    }
-
-
-def test_section_score_rounds_half_up():
-    three = {"digestion_bloating": "1", "digestion_gas": "0", "digestion_heartburn": "0"}
-    assert score(three).sections == {"digestion": 8}  # 1 / 12 = 8.33
-    assert score({"energy_low": "1", "energy_focus": "0"}).sections == {"energy": 13}  # 12.5
-    assert score({"stress_level": "0"}).sections == {"stress": 0}
 
 
 ANY_SCORED_ANSWER = st.dictionaries(
@@ -544,25 +510,85 @@ ANY_SCORED_ANSWER = st.dictionaries(
 
 
 @given(ANY_SCORED_ANSWER)
-def test_section_scores_stay_in_range(answers):
-    sections = score(answers).sections
-    assert all(0 <= v <= 100 for v in sections.values())
-    answered_sections = set()
-    for s in SECTIONS:
-        for q in s.questions:
-            if q.score_range and q.id in answers:
-                try:
-                    clean_answer(q, answers[q.id])
-                except ValueError:
-                    continue
-                answered_sections.add(s.id)
-    assert set(sections) == answered_sections
-
-
-@given(ANY_SCORED_ANSWER)
 def test_flags_are_ordered_and_urgent_matches_is_crisis(answers):
     result = score(answers)
     ranks = [LEVEL_ORDER[f.level] for f in result.flags]
     assert ranks == sorted(ranks)
     assert result.urgent == is_crisis(answers) == any(f.level == "red" for f in result.flags)
     assert len({f.code for f in result.flags}) == len(result.flags)
+
+
+# --- Kinds of alert --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("answers", "code", "alert"),
+    [
+        ({"phq9_9": "1"}, "phq9_item9", "self_harm"),
+        ({"asq_2": "yes"}, "asq_positive", "self_harm"),
+        ({"asq_5": "yes"}, "asq_now", "emergency"),
+        ({"heart_now": "yes"}, "heart_now", "emergency"),
+        ({"digestion_red_flags": ["blood_in_stool"]}, "digestive_red_flags", "see_doctor"),
+        ({"digestion_red_flags": ["weight_loss"]}, "digestive_red_flags", "see_doctor"),
+        ({"digestion_red_flags": ["swallowing"]}, "digestive_red_flags", "see_doctor"),
+        ({"heart_red_flags": ["faint"]}, "heart_red_flags", "see_doctor"),
+        ({"heart_chest_tight": "4"}, "heart_severe", "see_doctor"),
+        ({"heart_breathless": "4"}, "heart_severe", "see_doctor"),
+        ({"heart_skipped": "4"}, "heart_severe", "see_doctor"),
+    ],
+)
+def test_each_red_answer_raises_its_kind_of_alert(answers, code, alert):
+    found = flag(answers, code)
+    assert found is not None and found.alert == alert
+    assert score(answers).alerts == {alert}
+
+
+@pytest.mark.parametrize(
+    "answers",
+    [
+        {"heart_chest_tight": "3", "heart_racing": "3"},  # severe, but not "very severe"
+        {"digestion_red_flags": ["none"], "heart_red_flags": ["none"]},
+        {"asq_1": "no", "asq_2": "no", "asq_3": "no", "asq_4": "no", "asq_5": "no"},
+        {"phq9_9": "0", "heart_now": "no"},
+    ],
+)
+def test_answers_without_risk_raise_no_alert(answers):
+    answers = {"phq9_9": "0", **answers}  # item 9 answered on the saved mood page
+    assert score(answers, ["mood", "safety", "asq"]).alerts == frozenset()
+
+
+def test_the_asq_names_the_questions_answered_yes():
+    found = flag({"asq_1": "yes", "asq_3": "yes", "asq_2": "no"}, "asq_positive")
+    assert found is not None and "question 1, 3" in found.message
+    assert found.questions == ("asq_1", "asq_3")
+
+
+def test_a_skipped_item_9_is_flagged_only_once_the_mood_page_was_saved():
+    answers = {"phq9_1": "3", "phq9_2": "3"}
+    assert flag(answers, "item9_skipped") is None  # not reached yet
+    skipped = [f for f in score(answers, ["mood"]).flags if f.code == "item9_skipped"]
+    assert len(skipped) == 1
+    assert skipped[0].level == "amber" and skipped[0].alert == "item9_skipped"
+    assert "item 9" in skipped[0].message
+    answered = score({**answers, "phq9_9": "0"}, ["mood"])
+    assert "item9_skipped" not in [f.code for f in answered.flags]
+
+
+def test_screener_totals():
+    result = score({"phq9_1": "2", "phq9_2": "1", "gad7_1": "0", "gad7_2": "3"})
+    assert (result.phq2, result.gad2) == (3, 3)
+    assert result.phq9 is None and result.gad7 is None
+    assert score({"phq9_1": "2"}).phq2 is None
+
+
+@pytest.mark.parametrize(
+    ("value", "fires"), [("very", True), ("extremely", True), ("somewhat", False)]
+)
+def test_amber_anxiety_difficulty(value, fires):
+    found = flag({"gad7_difficulty": value}, "anxiety_difficulty")
+    assert (found is not None) == fires
+
+
+def test_under_18_is_noted_for_the_practitioner():
+    assert flag({"age_band": "under_18"}, "under_18").level == "info"
+    assert flag({"age_band": "18_24"}, "under_18") is None
