@@ -35,6 +35,8 @@ import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from clinic.intake.crisis_lines import COUNTRIES
+
 VERSION = "2026-12.1"
 # How long each part takes, as patients are told ("about 5 minutes"): the short form before the
 # free consult, asked of everyone, and the fuller health history offered after it.
@@ -256,15 +258,10 @@ ASQ_ITEMS = (
 )
 ASQ_NOW = "Are you having thoughts of killing yourself right now?"
 
-# Countries whose crisis numbers the clinic knows (ISO 3166 codes); "other" uses the clinic's
-# own text for the rest of the world.
+# Countries whose crisis numbers the clinic knows (clinic.intake.crisis_lines); "other" uses
+# the clinic's own text for the rest of the world.
 COUNTRY_CHOICES = (
-    Choice("US", "United States"),
-    Choice("CA", "Canada"),
-    Choice("GB", "United Kingdom"),
-    Choice("IE", "Ireland"),
-    Choice("AU", "Australia"),
-    Choice("NZ", "New Zealand"),
+    *(Choice(c.code, c.name) for c in COUNTRIES),
     Choice("other", "Another country"),
 )
 
