@@ -1,20 +1,31 @@
-"""What staff read about an intake: flags first, screener totals, section scores, every answer.
+"""What staff read about an intake: the patient's goals, the flags with their reasons, the
+screener totals, then every answer with the unanswered questions named.
 
-Pure: built from the stored answers and the questionnaire, so it can be tested without a
-database and rendered by the staff console (``templates/intake/_summary.html``).
+Pure: built from the stored answers, the questionnaire and the flags recorded when raised, so
+it can be tested without a database and rendered by the staff console
+(``templates/intake/_summary.html``). No 0-100 "part scores": only published instruments are
+totalled.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
 
-from clinic.intake.questionnaire import SECTIONS, Question
+from clinic.intake.questionnaire import FORMS, HISTORY, PRE_CONSULT, Question, applies, section
 from clinic.intake.scoring import Scores, score
 
-# Bar chart geometry (SVG user units).
-BAR_WIDTH = 300
-ROW_HEIGHT = 28
+
+class RecordedFlag(Protocol):
+    """A flag as kept when it was first raised (``clinic.models.IntakeFlagRaised``)."""
+
+    code: str
+    level: str
+    message: str
+    reason: str
+    raised_at: datetime
 
 
 @dataclass(frozen=True)
@@ -24,34 +35,33 @@ class AnswerLine:
 
 
 @dataclass(frozen=True)
-class SectionAnswers:
-    id: str
-    title: str
-    score: int | None
-    lines: tuple[AnswerLine, ...]
+class FlagLine:
+    level: str
+    message: str
+    reason: str  # the answers that raised it, one "Question: answer" a line
+    raised_at: datetime | None
+    current: bool  # False: raised by an earlier answer the patient has since changed
 
 
 @dataclass(frozen=True)
-class Bar:
-    label: str
-    score: int
-    y: int
-    width: int
+class SectionAnswers:
+    id: str
+    title: str
+    lines: tuple[AnswerLine, ...]
+    unanswered: tuple[str, ...]  # the texts of the questions left blank
 
 
 @dataclass(frozen=True)
 class Summary:
     scores: Scores
+    goals: SectionAnswers
+    flags: tuple[FlagLine, ...]
     sections: tuple[SectionAnswers, ...]
-    bars: tuple[Bar, ...]
+    history_started: bool
     version: str
-    # False when the patient answered "no" to sharing their answers with the practitioner:
-    # staff then see the flags (for safety) but not the answers.
-    shared: bool = True
-
-    @property
-    def chart_height(self) -> int:
-        return max(len(self.bars), 1) * ROW_HEIGHT
+    # Only a "yes" to sharing with the practitioner shares the answers; otherwise (no, or left
+    # blank) staff see the flags, for safety, but not the answers.
+    shared: bool = False
 
 
 def answer_text(question: Question, value: object) -> str:
@@ -66,30 +76,61 @@ def answer_text(question: Question, value: object) -> str:
     return str(value)
 
 
-def build_summary(answers: Mapping[str, object], version: str) -> Summary:
-    scores = score(answers)
-    sections = tuple(
-        SectionAnswers(
-            id=part.id,
-            title=part.title,
-            score=scores.sections.get(part.id),
-            lines=tuple(
-                AnswerLine(q.text, answer_text(q, answers[q.id]))
-                for q in part.questions
-                if answers.get(q.id) not in (None, "", [])
-            ),
+def _answered(answers: Mapping[str, object], qid: str) -> bool:
+    return answers.get(qid) not in (None, "", [])
+
+
+def _section_answers(part, answers: Mapping[str, object]) -> SectionAnswers:
+    return SectionAnswers(
+        id=part.id,
+        title=part.title,
+        lines=tuple(
+            AnswerLine(q.text, answer_text(q, answers[q.id]))
+            for q in part.questions
+            if _answered(answers, q.id)
+        ),
+        unanswered=tuple(q.text for q in part.questions if not _answered(answers, q.id)),
+    )
+
+
+def _flag_lines(scores: Scores, recorded: Sequence[RecordedFlag]) -> tuple[FlagLine, ...]:
+    by_code = {r.code: r for r in recorded}
+    lines = []
+    for flag in scores.flags:
+        kept = by_code.pop(flag.code, None)
+        lines.append(
+            FlagLine(
+                flag.level,
+                flag.message,
+                kept.reason if kept else "",
+                kept.raised_at if kept else None,
+                True,
+            )
         )
-        for part in SECTIONS
-    )
-    scored = [s for s in sections if s.score is not None]
-    bars = tuple(
-        Bar(s.title, s.score, i * ROW_HEIGHT, round(BAR_WIDTH * s.score / 100))
-        for i, s in enumerate(scored)
-    )
+    earlier = (FlagLine(r.level, r.message, r.reason, r.raised_at, False) for r in by_code.values())
+    return (*lines, *earlier)
+
+
+def build_summary(
+    answers: Mapping[str, object],
+    version: str,
+    saved_sections: Iterable[str] = (),
+    recorded: Sequence[RecordedFlag] = (),
+) -> Summary:
+    """The staff summary; ``recorded`` are the flags kept when raised, oldest first."""
+    saved = frozenset(saved_sections)
+    scores = score(answers, saved)
+    asked = [s for s in FORMS[PRE_CONSULT] if applies(s, answers)]
+    history_started = any(s.id in saved for s in FORMS[HISTORY])
+    if history_started:
+        asked += [s for s in FORMS[HISTORY] if applies(s, answers)]
+    goals = section("goals")
     return Summary(
         scores=scores,
-        sections=sections,
-        bars=bars,
+        goals=_section_answers(goals, answers),
+        flags=_flag_lines(scores, recorded),
+        sections=tuple(_section_answers(part, answers) for part in asked if part is not goals),
+        history_started=history_started,
         version=version,
-        shared=answers.get("consent_share") != "no",
+        shared=answers.get("consent_share") == "yes",
     )

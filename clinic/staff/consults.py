@@ -100,4 +100,6 @@ def _intake_summary(appointment: Appointment):
         subject=f"consult {appointment.reference}",
         now=datetime.now(UTC),
     )
-    return build_summary(intake.answers, intake.version)
+    return build_summary(
+        intake.answers, intake.version, intake.sections_done or (), intake.flags_raised
+    )

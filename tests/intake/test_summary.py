@@ -1,5 +1,9 @@
 """What staff read about an intake: ``clinic.intake.summary`` and its two templates.
 
+The summary opens with the patient's goals, then the flags with the answers that raised them
+(kept when an answer later changes), the screener totals and every answer, naming the questions
+left blank. Only a "yes" to sharing shows the answers.
+
 ``intake/_summary.html`` (the staff console's partial) and ``intake/summary_print.html`` are
 rendered with Flask's ``render_template`` in a request context; they need no database, so the
 app here has none and the consult is a plain stand-in object. Expected labels, bands and
@@ -26,7 +30,8 @@ from tests.conftest import make_app
 PHQ9_IDS = [f"phq9_{n}" for n in range(1, 10)]
 GAD7_IDS = [f"gad7_{n}" for n in range(1, 8)]
 LEVEL_ORDER = {"red": 0, "amber": 1, "info": 2}
-SVG_NAMESPACE = 'xmlns="http://www.w3.org/2000/svg"'
+SHARED = {"consent_share": "yes"}
+RAISED_AT = datetime(2030, 3, 1, 9, 30, tzinfo=UTC)
 
 
 @pytest.fixture(scope="module")
@@ -34,12 +39,15 @@ def web():
     return make_app("sqlite://")
 
 
-def partial(web, answers: dict, version: str = VERSION) -> str:
+def partial(web, answers: dict, version: str = VERSION, saved=(), recorded=()) -> str:
+    """The staff partial; the patient agreed to share unless ``answers`` says otherwise."""
+    summary = build_summary({**SHARED, **answers}, version, saved, recorded)
     with web.test_request_context():
-        return render_template("intake/_summary.html", summary=build_summary(answers, version))
+        return render_template("intake/_summary.html", summary=summary, zone=ZoneInfo("UTC"))
 
 
 def printed(web, answers: dict) -> str:
+    answers = {**SHARED, **answers}
     consult = SimpleNamespace(
         reference="KX7P2Q",
         patient=SimpleNamespace(name="Jo Patient"),
@@ -103,14 +111,76 @@ def test_flags_come_first_red_then_amber_then_info(web):
     assert set(levels) == {"red", "amber", "info"}
     assert len(levels) == len(score(answers).flags)
     flags_at = html.index('<ul class="flags">')
-    for later in ("<h3>Screeners</h3>", "<svg", "<h3>Every answer</h3>"):
+    for later in ("<h3>Screeners</h3>", "<h3>Every answer</h3>"):
         assert flags_at < html.index(later), later
     listed = [unescape(m) for m in re.findall(r"<li class=\"flag[^>]*>(.*?)</li>", html, re.S)]
-    assert listed[0] == "<strong>RED</strong> PHQ-9 item 9 (death / self-harm thoughts): " + (
-        "Several days."
+    assert listed[0].strip() == "<strong>RED</strong> PHQ-9 item 9 (death / self-harm " + (
+        "thoughts): Several days."
     )
-    assert listed[1] == "<strong>RED</strong> Chest pain or severe breathlessness right now."
+    assert listed[1].strip() == (
+        "<strong>RED</strong> Chest pain or severe breathlessness right now."
+    )
     assert any("Sleeps about 5 hours a night." in line for line in listed[-2:])
+
+
+def test_the_goals_open_the_summary_before_the_flags(web):
+    """The practitioner reads what the patient wants help with first."""
+    html = partial(web, {"goals_concerns": "Sleep <and> mood", "phq9_9": "1"})
+
+    goals_at = html.index("What the patient would like help with")
+    assert goals_at < html.index("<h3>Flags</h3>") < html.index("<h3>Screeners</h3>")
+    assert "Sleep &lt;and&gt; mood" in html[goals_at : html.index("<h3>Flags</h3>")]
+
+
+def test_a_flag_shows_the_answer_that_raised_it_and_when(web):
+    """A recorded flag carries its reason, kept from the save that raised it."""
+    recorded = [
+        SimpleNamespace(
+            code="phq9_item9",
+            level="red",
+            message="PHQ-9 item 9 (death / self-harm thoughts): Nearly every day.",
+            reason="Thoughts that you would be better off dead: Nearly every day",
+            raised_at=RAISED_AT,
+        )
+    ]
+    html = partial(web, {"phq9_9": "3"}, recorded=recorded)
+
+    assert "The answer that raised it:" in html
+    assert "better off dead: Nearly every day" in unescape(html)
+    assert "Raised Friday 1 March 2030" in html or "1 March 2030" in html
+
+
+def test_a_flag_raised_by_an_earlier_answer_stays_with_its_reason(web):
+    """The patient changed item 9 to "Not at all": the urgent flag stays, marked as earlier,
+    beside the answer that raised it."""
+    recorded = [
+        SimpleNamespace(
+            code="phq9_item9",
+            level="red",
+            message="PHQ-9 item 9 (death / self-harm thoughts): Several days.",
+            reason="Thoughts that you would be better off dead or of hurting yourself in some "
+            "way: Several days",
+            raised_at=RAISED_AT,
+        )
+    ]
+    html = partial(web, {"phq9_9": "0"}, saved=["mood"], recorded=recorded)
+
+    listed = re.findall(r'<li class="flag flag-red flag-earlier">(.*?)</li>', html, re.S)
+    assert len(listed) == 1
+    assert "earlier answer the patient has since changed" in listed[0]
+    assert "way: Several days" in unescape(listed[0])
+    assert screener(html, "PHQ-9 item 9") == "0 / 3"
+
+
+def test_unanswered_questions_are_named(web):
+    """Each part lists the questions the patient left blank, so nothing is missed."""
+    html = partial(web, {"phq9_1": "1", "phq9_2": "0"}, saved=["mood"])
+
+    match = re.search(r"<h4>Your mood</h4>.*?<p class=\"unanswered\">(.*?)</p>", html, re.S)
+    assert match
+    assert "Thoughts that you would be better off dead" in unescape(match.group(1))
+    assert screener(html, "PHQ-9 item 9") == "not answered"
+    assert "was left unanswered after a prompt" in html  # the item9_skipped flag
 
 
 def test_no_flags_says_so(web):
@@ -159,11 +229,30 @@ def test_incomplete_screeners_show_no_total(web):
     """With an item of the PHQ-9 or GAD-7 unanswered there is no total or band to show."""
     answers = {**items(PHQ9_IDS[:8], 20), **items(GAD7_IDS[:6], 15)}
 
+    html = partial(web, answers, saved=["stress"])
+
+    assert screener(html, "PHQ-9 (depression)") == "not asked in full"
+    assert screener(html, "GAD-7 (anxiety)") == "not asked in full"
+    assert screener(html, "UCLA 3-item loneliness") == "not complete"
+
+
+@pytest.mark.parametrize(
+    "answers, phq2, gad2",
+    [
+        ({"phq9_1": "1", "phq9_2": "1", "gad7_1": "0", "gad7_2": "0"}, "2 / 6", "0 / 6"),
+        (
+            {"phq9_1": "3", "phq9_2": "0", "gad7_1": "2", "gad7_2": "2"},
+            "3 / 6, positive (the rest of the PHQ-9 was asked)",
+            "4 / 6, positive (the rest of the GAD-7 was asked)",
+        ),
+        ({"phq9_1": "3"}, "not complete", "not complete"),
+    ],
+)
+def test_the_short_screeners_are_shown_with_whether_they_expanded(web, answers, phq2, gad2):
     html = partial(web, answers)
 
-    assert screener(html, "PHQ-9 (depression)") == "not complete"
-    assert screener(html, "GAD-7 (anxiety)") == "not complete"
-    assert screener(html, "UCLA 3-item loneliness") == "not complete"
+    assert screener(html, "PHQ-2") == phq2
+    assert screener(html, "GAD-2") == gad2
 
 
 @pytest.mark.parametrize(
@@ -184,64 +273,24 @@ def test_phq9_item_9_has_a_line_of_its_own(web, answers, shown):
     assert screener(html, "PHQ-9 item 9") == shown
 
 
-def test_the_ucla3_total_is_shown(web):
-    """A complete UCLA-3 shows "<total> / 9"."""
-    html = partial(web, {"ucla_1": "2", "ucla_2": "3", "ucla_3": "2"})
+def test_the_ucla3_total_is_shown_once_the_history_is_started(web):
+    """A complete UCLA-3 shows "<total> / 9"; before the history it is not listed."""
+    answers = {"ucla_1": "2", "ucla_2": "3", "ucla_3": "2"}
+    html = partial(web, answers, saved=["company"])
 
     assert screener(html, "UCLA 3-item loneliness") == "7 / 9"
+    assert "<dt>UCLA" not in partial(web, answers)
 
 
-# --- the chart ----------------------------------------------------------------------------
+# --- no made-up scores ----------------------------------------------------------------------
 
 
-def bars(html: str) -> dict[str, tuple[str, list[int]]]:
-    """Label -> (score shown, rect widths) for each bar of the partial's inline SVG chart."""
-    svg = re.search(r"<svg\b.*?</svg>", html, re.S)
-    assert svg, "no inline SVG chart"
-    found = {}
-    for group in re.findall(r"<g>(.*?)</g>", svg.group(0), re.S):
-        texts = re.findall(r"<text[^>]*>([^<]*)</text>", group)
-        widths = [int(w) for w in re.findall(r'<rect[^>]*\swidth="(\d+)"', group)]
-        found[unescape(texts[0])] = (texts[-1], widths)
-    return found
+def test_no_0_to_100_part_scores_are_shown(web):
+    """Only published instruments are totalled: no chart, no "/100" beside a part."""
+    answers = {**items(GAD7_IDS, 21), "stress_level": "3", "energy_low": "4"}
+    html = partial(web, answers, saved=["stress", "energy"])
 
-
-def test_the_chart_has_one_bar_per_scored_part_proportional_to_its_score(web):
-    """An inline <svg> draws one bar for each part with a scored answer (and none for parts
-    without): a 300-unit track and a bar as wide as the score allows (0 -> 0, 30 -> 90,
-    50 -> 150, 100 -> 300), with the score beside it."""
-    answers = {
-        **items(GAD7_IDS, 21),  # worry: 100
-        "stress_level": "3",  # stress: 3 of 10 -> 30
-        "energy_low": "0",  # energy: 0
-        "energy_focus": "0",
-        "energy_cravings": "0",
-        "digestion_bloating": "4",  # digestion: 14 of 28 -> 50
-        "digestion_gas": "4",
-        "digestion_heartburn": "2",
-        "digestion_constipation": "2",
-        "digestion_diarrhoea": "1",
-        "digestion_pain": "1",
-        "digestion_nausea": "0",
-        "goals_concerns": "Nerves",  # not scored: no bar
-        "sleep_hours": 6,  # not scored: no bar
-    }
-
-    html = partial(web, answers)
-
-    assert bars(html) == {
-        "Worry and nerves": ("100", [300, 300]),
-        "Stress": ("30", [300, 90]),
-        "Energy and focus": ("0", [300, 0]),
-        "Digestion": ("50", [300, 150]),
-    }
-
-
-def test_no_chart_without_a_scored_answer(web):
-    """Without any scored answer there is nothing to draw."""
-    html = partial(web, {"goals_concerns": "Nerves", "sleep_hours": 8})
-
-    assert "<svg" not in html
+    assert "<svg" not in html and "/100" not in html and "0 to 100" not in html
 
 
 def test_the_partial_loads_nothing_and_runs_nothing(web):
@@ -260,25 +309,24 @@ def test_the_partial_loads_nothing_and_runs_nothing(web):
             else:
                 answers[q.id] = q.choices[-1].value if q.id != "consent_share" else "yes"
 
-    html = partial(web, answers)
+    html = partial(web, answers, saved=[s.id for s in SECTIONS])
 
-    assert "<svg" in html and "Every answer" in html
+    assert "Every answer" in html
     assert "<script" not in html.lower()
     assert not re.search(r"\son\w+=", html)
     assert not re.search(r"\b(src|href|xlink:href)=", html)
     assert "url(" not in html and "@import" not in html
-    assert html.count(SVG_NAMESPACE) == 1
-    assert "http" not in html.replace(SVG_NAMESPACE, "")
+    assert "http" not in html
 
 
 # --- every answer -------------------------------------------------------------------------
 
 
-def test_every_answer_is_listed_as_words_and_unanswered_questions_are_left_out(web):
+def test_every_answer_is_listed_as_words_and_unanswered_questions_are_named(web):
     """Each answered question is listed, in questionnaire order, with its answer as the
     patient read it: choice labels rather than codes, "choose all" answers joined, numbers with
-    their unit, free text as written. Unanswered (or emptied) questions are not listed, and a
-    part with no answers says so."""
+    their unit, free text as written. Questions left blank (or emptied) are not listed as
+    answers but named under their part; the goals come first, above the flags."""
     answers = {
         "medications": "Sertraline 50 mg & vitamin D",
         "goals_duration": "1_to_6_months",
@@ -295,12 +343,13 @@ def test_every_answer_is_listed_as_words_and_unanswered_questions_are_left_out(w
         "ucla_1": "1",
     }
 
-    html = partial(web, answers)
+    html = partial(web, answers, saved=["stress"])
 
     assert answer_lines(html) == [
-        ("What are the main health concerns you'd like help with?", "Low mood <and> poor sleep"),
-        ("How long have these concerns been going on?", "1 to 6 months"),
+        ("Do you agree to us sharing your answers with the practitioner you'll see?", "Yes"),
         ("Little interest or pleasure in doing things", "More than half the days"),
+        ("Do you have chest pain or severe breathlessness right now?", "No"),
+        ("Which medicines do you take, prescribed or not?", "Sertraline 50 mg & vitamin D"),
         ("Overall, how stressed have you felt over the past month?", "0 \u2013 not at all"),
         ("Where does most of your stress come from?", "Work; Money"),
         ("On a typical night, how many hours do you actually sleep?", "6 hours a night"),
@@ -308,21 +357,28 @@ def test_every_answer_is_listed_as_words_and_unanswered_questions_are_left_out(w
             "On how many nights a week do you struggle to fall asleep?",
             "3 nights a week",
         ),
-        ("Do you have chest pain or severe breathlessness right now?", "No"),
         ("How often do you feel that you lack companionship?", "Hardly ever"),
         (
             "In a typical week, on how many days are you active for at least 30 minutes "
             "(for example brisk walking, cycling, swimming, yoga or dancing)?",
             "2 days a week",
         ),
-        ("Which medicines do you take, prescribed or not?", "Sertraline 50 mg & vitamin D"),
     ]
+    goals = html[: html.index("<h3>Flags</h3>")]
+    assert "Low mood &lt;and&gt; poor sleep" in goals and "1 to 6 months" in goals
     assert "1_to_6_months" not in html
-    assert "What would make the 20 minutes useful for you?" not in html
-    assert "In the past 3 months, have you had any of these?" not in html
-    for title in ("Worry and nerves", "Energy and focus", "How we contact you"):
-        assert re.search(rf"<h4>{title}</h4>\s*<p class=\"none\">No answers\.</p>", html), title
+    not_answered = " ".join(unescape(t) for t in re.findall(r'class="unanswered">(.*?)</p>', html))
+    assert "What would make the free consult useful for you?" in not_answered
+    assert "In the past 3 months, have you had any of these?" in not_answered
+    assert "Feeling down, depressed, or hopeless" in not_answered
     assert f"Questionnaire version {VERSION}" in html
+
+
+def test_the_history_is_said_to_be_not_started_rather_than_listed_blank(web):
+    html = partial(web, {"phq9_1": "0"})
+
+    assert "has not started the optional health history" in html
+    assert "<h4>Stress</h4>" not in html
 
 
 def test_free_text_is_escaped_in_the_partial_and_the_print_version(web):
@@ -337,17 +393,27 @@ def test_free_text_is_escaped_in_the_partial_and_the_print_version(web):
         assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
 
 
-def test_a_patient_who_declined_to_share_shows_only_the_flags(web):
-    """With consent_share "no" staff see the flags (for safety) but no screener totals,
-    chart or answers."""
-    answers = {**items(PHQ9_IDS[:8], 20), "phq9_9": "3", "consent_share": "no"}
+@pytest.mark.parametrize("consent", ["no", None, ""], ids=["no", "blank", "empty"])
+def test_a_patient_who_did_not_agree_to_share_shows_only_the_flags(web, consent):
+    """With consent_share "no" or left blank staff see the flags (for safety) but no goals,
+    screener totals, answers or the answers behind a flag."""
+    answers = {**items(PHQ9_IDS[:8], 20), "phq9_9": "3", "consent_share": consent}
     answers["goals_concerns"] = "Private words"
+    recorded = [
+        SimpleNamespace(
+            code="phq9_item9",
+            level="red",
+            message="PHQ-9 item 9 (death / self-harm thoughts): Nearly every day.",
+            reason="Private reason words",
+            raised_at=RAISED_AT,
+        )
+    ]
 
-    html = partial(web, answers)
+    html = partial(web, answers, recorded=recorded)
 
     assert "PHQ-9 item 9 (death / self-harm thoughts): Nearly every day." in html
     assert "did not agree to share" in html
-    for hidden in ("Private words", "<h3>Screeners</h3>", "<svg", "Every answer"):
+    for hidden in ("Private words", "Private reason", "<h3>Screeners</h3>", "Every answer"):
         assert hidden not in html
 
 
@@ -398,7 +464,7 @@ def test_the_print_version_uses_only_same_origin_stylesheets_with_print_rules(we
         ("digestion_red_flags", ["none"], "None of these"),
         ("sleep_hours", 6, "6 hours a night"),
         ("sleep_unrefreshed", 0, "0 mornings a week"),
-        ("fruit_veg_portions", 5, "5 portions a day"),
+        ("fruit_veg_portions", 5, "5 servings a day"),
         ("infections_12m", 12, "12 infections"),
         ("goals_concerns", "Low mood\nand poor sleep", "Low mood\nand poor sleep"),
         ("medications", "<b>Sertraline</b> & co", "<b>Sertraline</b> & co"),
