@@ -1,7 +1,9 @@
 """The intake questionnaire pages: /intake/<token>, one section per page, then a thank-you.
 
-The same secret link as the booking opens it. Each section is saved when the patient moves on,
-so the questionnaire can be left and resumed; it can be changed until the consult starts.
+The same secret link as the booking opens it. The short form before the free consult comes
+first; the fuller health history is offered after it. Each section is saved when the patient
+moves on, so the questionnaire can be left and resumed; it can be changed until the consult
+starts. Sections that depend on earlier answers are skipped when they don't apply.
 """
 
 from __future__ import annotations
@@ -12,11 +14,25 @@ from clinic.booking.routes import appointment_or_404, link_limit, utc_now
 from clinic.extensions import limiter
 from clinic.formatting import parse_zone
 from clinic.intake import services
-from clinic.intake.questionnaire import ESTIMATED_MINUTES, SECTIONS, minutes_left, section
-from clinic.intake.scoring import is_crisis
+from clinic.intake.patient_help import choice_panels, patient_country, patient_help
+from clinic.intake.questionnaire import (
+    ESTIMATED_MINUTES,
+    HISTORY,
+    PRE_CONSULT,
+    asked,
+    minutes_left,
+    next_section,
+    previous_section,
+    section,
+)
 from clinic.settings import clinic_settings
 
 bp = Blueprint("intake", __name__, url_prefix="/intake")
+
+ITEM9_PROMPT = (
+    "You left this question blank. You don't have to answer it, but your answer helps your "
+    "practitioner keep you safe. To leave it blank, save the page again."
+)
 
 
 @bp.after_request
@@ -27,24 +43,30 @@ def _private(response: Response) -> Response:
     return response
 
 
+def _progress(appointment) -> tuple[dict, set[str]]:
+    intake = appointment.intake
+    return (intake.answers if intake else {}), set(intake.sections_done if intake else [])
+
+
 @bp.get("/<token>")
 @limiter.limit(link_limit)
 def start(token: str):
     """What the questionnaire is, how long it takes, and where the patient left off."""
     appointment = appointment_or_404(token)
-    response = appointment.intake
-    done = set(response.sections_done if response else [])
-    resume = next((s for s in SECTIONS if s.id not in done), SECTIONS[0])
+    answers, done = _progress(appointment)
+    pre, history = asked(PRE_CONSULT, answers), asked(HISTORY, answers)
+    resume = next((s for s in pre if s.id not in done), None)
     return render_template(
         "intake/start.html",
         token=token,
         appointment=appointment,
         settings=clinic_settings(),
         zone=parse_zone(appointment.patient_timezone),
-        sections=SECTIONS,
+        sections=pre,
+        history=history,
         done=done,
-        resume=resume,
-        complete=bool(response and response.completed_at),
+        resume=resume or pre[0],
+        complete=resume is None,
         closed=_closed_reason(appointment),
         minutes=ESTIMATED_MINUTES,
     )
@@ -61,37 +83,43 @@ def page(token: str, section_id: str):
     closed = _closed_reason(appointment)
     if request.method == "GET" or closed:
         # A closed questionnaire is shown read-only; answers sent to it are refused (409).
-        saved = appointment.intake.answers if appointment.intake else {}
+        saved, _done = _progress(appointment)
+        values = _as_form_values(saved)
+        values.setdefault("country", [patient_country(appointment) or "other"])
         status = 409 if request.method == "POST" else 200
-        return _render_page(token, appointment, part, _as_form_values(saved), {}, closed, status)
+        return _render_page(token, appointment, part, values, {}, closed, status)
     submitted = {key: request.form.getlist(key) for key in request.form}
     try:
-        services.save_section(token, section_id, submitted, utc_now())
+        response = services.save_section(token, section_id, submitted, utc_now())
     except services.IntakeClosed as problem:
         return _render_page(token, appointment, part, submitted, {}, str(problem), 409)
     except services.InvalidSubmission as problem:
         return _render_page(
             token, appointment, part, submitted, problem.errors, None, 422, str(problem)
         )
+    except services.Item9Prompt:
+        return _render_page(
+            token, appointment, part, submitted, {}, None, 200, prompt={"phq9_9": ITEM9_PROMPT}
+        )
     except services.HoldNotFound:
         return appointment_or_404(token)
+    answers = response.answers
     if request.form.get("action") == "back":
-        ids = [s.id for s in SECTIONS]
-        previous = ids[max(ids.index(section_id) - 1, 0)]
-        return redirect(url_for("intake.page", token=token, section_id=previous), code=303)
-    following = services.next_section(section_id)
+        before = previous_section(section_id, answers) or part
+        return redirect(url_for("intake.page", token=token, section_id=before.id), code=303)
+    following = next_section(section_id, answers)
     if following is None:
         return redirect(url_for("intake.done", token=token), code=303)
-    return redirect(url_for("intake.page", token=token, section_id=following), code=303)
+    return redirect(url_for("intake.page", token=token, section_id=following.id), code=303)
 
 
 @bp.get("/<token>/done")
 @limiter.limit(link_limit)
 def done(token: str):
     appointment = appointment_or_404(token)
-    response = appointment.intake
-    answers = response.answers if response else {}
-    missing = [s for s in SECTIONS if not response or s.id not in response.sections_done]
+    answers, saved = _progress(appointment)
+    missing = [s for s in asked(PRE_CONSULT, answers) if s.id not in saved]
+    history = asked(HISTORY, answers)
     return render_template(
         "intake/done.html",
         token=token,
@@ -99,7 +127,11 @@ def done(token: str):
         settings=clinic_settings(),
         zone=parse_zone(appointment.patient_timezone),
         missing=missing,
-        crisis=is_crisis(answers),
+        history_next=next((s for s in history if s.id not in saved), None),
+        history_started=any(s.id in saved for s in history),
+        history_minutes=ESTIMATED_MINUTES[HISTORY],
+        closed=_closed_reason(appointment),
+        care=patient_help(appointment),
     )
 
 
@@ -119,29 +151,29 @@ def _as_form_values(answers: dict) -> dict[str, list[str]]:
     }
 
 
-def _render_page(token, appointment, part, values, errors, closed, status=200, message=None):
-    ids = [s.id for s in SECTIONS]
-    index = ids.index(part.id)
-    saved = appointment.intake.answers if appointment.intake else {}
-    # Which choices signal a crisis on their own: the page marks them so that a script can show
-    # the crisis panel the moment one is picked (without JavaScript it shows after saving).
-    crisis_choices = {
-        (q.id, c.value) for q in part.questions for c in q.choices if is_crisis({q.id: c.value})
-    }
+def _render_page(
+    token, appointment, part, values, errors, closed, status=200, message=None, prompt=None
+):
+    saved, _done = _progress(appointment)
+    parts = list(asked(part.form, saved))
+    if part not in parts:
+        parts = [*parts, part]
     return render_template(
         "intake/section.html",
         token=token,
         appointment=appointment,
         settings=clinic_settings(),
         part=part,
-        number=index + 1,
-        total=len(SECTIONS),
-        minutes_left=minutes_left(part.id),
-        previous=ids[index - 1] if index else None,
+        number=parts.index(part) + 1,
+        total=len(parts),
+        minutes_left=minutes_left(part.id, saved),
+        previous=previous_section(part.id, saved),
+        last=next_section(part.id, saved) is None,
         values=values,
         errors=errors,
         message=message,
+        prompt=prompt or {},
         closed=closed,
-        crisis=is_crisis(saved),
-        crisis_choices=crisis_choices,
+        care=patient_help(appointment),
+        choice_panels=choice_panels(part),
     ), status

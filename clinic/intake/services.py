@@ -2,8 +2,12 @@
 
 A section is checked whole before anything is stored: an unknown question, a value outside a
 question's scale or an over-long text refuses the page with a message and changes nothing.
-The first answer that signals risk (a RED flag) marks the consult urgent and writes an alert to
-staff in the same transaction (DESIGN invariant 6); the alert carries no health details.
+
+Every save is kept as an ``IntakeRevision`` (append-only); ``IntakeResponse.answers`` holds
+the latest value of each question. A flag is kept, with the answer that raised it, the first
+time it is raised (``IntakeFlagRaised``), so changing an answer never erases the reason for
+it. Each kind of alert is raised once per consult, in the same transaction (invariant 6:
+crisis answers are never silent); alerts carry no health details.
 """
 
 from __future__ import annotations
@@ -12,18 +16,48 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
+import sqlalchemy as sa
+
 from clinic.booking.services import HoldNotFound, find_by_token
-from clinic.database import begin_write
+from clinic.database import begin_write, lock_rows
 from clinic.extensions import db
-from clinic.intake.questionnaire import SECTIONS, VERSION, InvalidAnswer, clean_answer, section
-from clinic.intake.scoring import score
-from clinic.models import Appointment, IntakeResponse, Status
-from clinic.notify.outbox import notify_urgent_intake
+from clinic.intake.alerts import raise_alert
+from clinic.intake.questionnaire import (
+    PRE_CONSULT,
+    VERSION,
+    InvalidAnswer,
+    Section,
+    asked,
+    clean_answer,
+    question,
+    section,
+)
+from clinic.intake.scoring import Scores, score
+from clinic.intake.summary import answer_text
+from clinic.models import (
+    AlertKind,
+    Appointment,
+    AuditEvent,
+    IntakeFlagRaised,
+    IntakeResponse,
+    IntakeRevision,
+    Status,
+)
 
-__all__ = ["HoldNotFound", "IntakeClosed", "InvalidSubmission", "check_open", "save_section"]
+__all__ = [
+    "HoldNotFound",
+    "IntakeClosed",
+    "InvalidSubmission",
+    "Item9Prompt",
+    "check_open",
+    "save_section",
+]
 
-# Form fields that are not answers.
-FORM_FIELDS = frozenset({"csrf_token", "action"})
+# Form fields that are not answers. ``item9_prompted`` says the patient has seen the gentle
+# prompt about a blank PHQ-9 item 9, so a blank now is their choice.
+PROMPTED_FIELD = "item9_prompted"
+FORM_FIELDS = frozenset({"csrf_token", "action", PROMPTED_FIELD})
+ITEM9 = "phq9_9"
 
 
 class IntakeClosed(Exception):
@@ -41,18 +75,16 @@ class InvalidSubmission(Exception):
         return self.message
 
 
+class Item9Prompt(Exception):
+    """PHQ-9 item 9 was left blank: ask once, gently, before saving the page without it."""
+
+
 def check_open(appointment: Appointment, now: datetime) -> None:
     """Raise ``IntakeClosed`` unless the consult is booked and has not started."""
     if appointment.status != Status.CONFIRMED:
         raise IntakeClosed("This consult is not booked, so its questionnaire is closed.")
     if now >= appointment.starts_at:
         raise IntakeClosed("Your consult has started, so the questionnaire can't be changed now.")
-
-
-def next_section(section_id: str) -> str | None:
-    ids = [s.id for s in SECTIONS]
-    position = ids.index(section_id)
-    return ids[position + 1] if position + 1 < len(ids) else None
 
 
 def save_section(
@@ -62,38 +94,122 @@ def save_section(
     part = section(section_id)  # KeyError for an unknown section: the view answers 404
     begin_write()
     appointment = find_by_token(token, now)
+    lock_rows(Appointment, [appointment.id])  # one save at a time per consult (revisions)
     try:
         check_open(appointment, now)
         values = _clean(part, form)
-    except (IntakeClosed, InvalidSubmission):
+        if _needs_item9_prompt(part, values, form):
+            raise Item9Prompt()
+    except (IntakeClosed, InvalidSubmission, Item9Prompt):
         db.session.rollback()
         raise
     response = appointment.intake
     if response is None:
-        response = IntakeResponse(appointment=appointment, version=VERSION, started_at=now)
+        response = IntakeResponse(
+            appointment=appointment, version=VERSION, started_at=now, answers={}
+        )
         db.session.add(response)
+        db.session.flush()
     answers = dict(response.answers or {})
     for question_id, value in values.items():
         if value is None:
             answers.pop(question_id, None)
         else:
             answers[question_id] = value
+    revision = _append_revision(response, part, values, now)
     response.answers = answers
     response.version = VERSION
+    if "country" in values:
+        response.country = values["country"] if values["country"] not in (None, "other") else ""
     done = list(response.sections_done or [])
     if section_id not in done:
         done.append(section_id)
     response.sections_done = done
     response.updated_at = now
-    if response.completed_at is None and {s.id for s in SECTIONS} <= set(done):
+    if response.completed_at is None and {s.id for s in asked(PRE_CONSULT, answers)} <= set(done):
         response.completed_at = now
-    if score(answers).urgent and response.urgent_at is None:
+    scores = score(answers, done)
+    _keep_flags(response, scores, answers, revision, now)
+    for kind in sorted(scores.alerts):
+        raise_alert(appointment, AlertKind(kind), now)
+    if scores.urgent and response.urgent_at is None:
         # Flagged once and kept: a later change of answer does not quietly clear it.
         response.urgent_at = now
-        appointment.urgent = True
-        notify_urgent_intake(appointment, now)
+    db.session.add(
+        AuditEvent(
+            at=now,
+            action="intake_saved",
+            subject=f"consult {appointment.reference}",
+            detail=f"revision {revision.number}, part {section_id}",
+        )
+    )
     db.session.commit()
     return response
+
+
+def _needs_item9_prompt(part: Section, values: Mapping[str, object], form) -> bool:
+    asks_item9 = any(q.id == ITEM9 for q in part.questions)
+    return asks_item9 and values.get(ITEM9) is None and not form.get(PROMPTED_FIELD)
+
+
+def _append_revision(
+    response: IntakeResponse, part: Section, values: Mapping[str, object], now: datetime
+) -> IntakeRevision:
+    last = db.session.scalar(
+        sa.select(sa.func.max(IntakeRevision.number)).where(
+            IntakeRevision.response_id == response.id
+        )
+    )
+    revision = IntakeRevision(
+        response_id=response.id,
+        number=(last or 0) + 1,
+        section_id=part.id,
+        version=VERSION,
+        answers=dict(values),
+        saved_at=now,
+    )
+    db.session.add(revision)
+    return revision
+
+
+def _keep_flags(
+    response: IntakeResponse,
+    scores: Scores,
+    answers: Mapping[str, object],
+    revision: IntakeRevision,
+    now: datetime,
+) -> None:
+    """Record each flag the first time it is raised, with the answers that raised it."""
+    known = set(
+        db.session.scalars(
+            sa.select(IntakeFlagRaised.code).where(IntakeFlagRaised.response_id == response.id)
+        )
+    )
+    for flag in scores.flags:
+        if flag.code in known:
+            continue
+        db.session.add(
+            IntakeFlagRaised(
+                response_id=response.id,
+                code=flag.code,
+                level=flag.level,
+                message=flag.message[:300],
+                reason=_reason(flag.questions, answers),
+                revision=revision.number,
+                raised_at=now,
+            )
+        )
+
+
+def _reason(question_ids: Sequence[str], answers: Mapping[str, object]) -> str:
+    """The answers behind a flag, in the questionnaire's words: 'Question: answer' per line."""
+    lines = []
+    for qid in question_ids:
+        q = question(qid)
+        value = answers.get(qid)
+        shown = "(left blank)" if value in (None, "", []) else answer_text(q, value)
+        lines.append(f"{q.text}: {shown}")
+    return "\n".join(lines)
 
 
 def _clean(part, form: Mapping[str, Sequence[str]]) -> dict[str, object]:
@@ -105,16 +221,16 @@ def _clean(part, form: Mapping[str, Sequence[str]]) -> dict[str, object]:
         )
     values: dict[str, object] = {}
     errors: dict[str, str] = {}
-    for question in part.questions:
-        raw = list(form.get(question.id, []))
-        given: str | list[str] = raw if question.kind == "multi" else (raw[0] if raw else "")
-        if question.kind != "multi" and len(raw) > 1:
-            errors[question.id] = "Please give one answer to this question."
+    for q in part.questions:
+        raw = list(form.get(q.id, []))
+        given: str | list[str] = raw if q.kind == "multi" else (raw[0] if raw else "")
+        if q.kind != "multi" and len(raw) > 1:
+            errors[q.id] = "Please give one answer to this question."
             continue
         try:
-            values[question.id] = clean_answer(question, given)
+            values[q.id] = clean_answer(q, given)
         except InvalidAnswer as problem:
-            errors[question.id] = str(problem)
+            errors[q.id] = str(problem)
     if errors:
         raise InvalidSubmission("Some answers need another look; see the messages below.", errors)
     return values
