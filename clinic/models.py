@@ -42,8 +42,8 @@ DEFAULT_CRISIS_TEXT = (
 # What a patient whose answers raise a flag is told will happen next. {hours} is replaced by
 # the clinic's office hours and {response} by the time within which staff respond.
 DEFAULT_FOLLOWUP_TEXT = (
-    "Someone from the clinic will read your answers and contact you within {response} during "
-    "our office hours ({hours}). We are not an emergency service and do not watch answers as "
+    "Someone from the clinic will read your answers and contact you within {response}. Our "
+    "office hours are {hours}. We are not an emergency service and do not watch answers as "
     "they arrive, so if you need help sooner, use the numbers above."
 )
 

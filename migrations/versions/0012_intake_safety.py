@@ -18,8 +18,8 @@ branch_labels = None
 depends_on = None
 
 FOLLOWUP_TEXT = (
-    "Someone from the clinic will read your answers and contact you within {response} during "
-    "our office hours ({hours}). We are not an emergency service and do not watch answers as "
+    "Someone from the clinic will read your answers and contact you within {response}. Our "
+    "office hours are {hours}. We are not an emergency service and do not watch answers as "
     "they arrive, so if you need help sooner, use the numbers above."
 )
 OLD_CRISIS_TEXT = (
