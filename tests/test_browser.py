@@ -308,28 +308,42 @@ def save_and_continue(page: Page, expected_heading: str) -> None:
 
 def test_the_intake_is_completed_across_pages_left_halfway_and_resumed(browser, booked_intake):
     live, token, appointment_id = booked_intake
-    from clinic.intake.questionnaire import SECTIONS
+    from clinic.intake.questionnaire import PRE_CONSULT, asked
 
-    titles = [s.title for s in SECTIONS]
+    # Item 9 "Not at all" and a PHQ-2 of 2: the rest of the PHQ-9 and the ASQ are not asked.
+    titles = [s.title for s in asked(PRE_CONSULT, {"phq9_1": "2", "phq9_9": "0"})]
     context = browser.new_context(java_script_enabled=False)
     context.set_default_timeout(TIMEOUT_MS)
     try:
         page = context.new_page()
         trouble = watch_for_trouble(page)
         page.goto(f"{live.url}/intake/{token}")
-        expect(page.locator("main")).to_contain_text("about 10 minutes")
+        expect(page.locator("main")).to_contain_text("about 5 minutes")
         page.get_by_role("link", name="Start the questionnaire").click()
         expect(page.get_by_role("heading", level=1)).to_have_text(titles[0])
         expect(page.locator(".progress-label")).to_contain_text(f"Part 1 of {len(titles)}")
-        page.locator("textarea").first.fill("Low mood and poor sleep")
+        # Consent comes first, and the country is already guessed from the time zone.
+        page.get_by_role("group", name=re.compile("sharing your answers")).get_by_label(
+            "Yes"
+        ).check()
+        expect(
+            page.get_by_role("group", name="Which country are you in?").get_by_label(
+                "United Kingdom"
+            )
+        ).to_be_checked()
         save_and_continue(page, titles[1])
-        # The PHQ-9: every item is a named group of four choices.
+        page.locator("textarea").first.fill("Low mood and poor sleep")
+        save_and_continue(page, titles[2])
+        # The PHQ-2 with item 9: every item is a named group of four choices.
         little_interest = page.get_by_role(
             "group", name="Little interest or pleasure in doing things"
         )
         little_interest.get_by_label("More than half the days").check()
-        save_and_continue(page, titles[2])
-        expect(page.locator(".progress-label")).to_contain_text(f"Part 3 of {len(titles)}")
+        page.get_by_role("group", name=re.compile("better off dead")).get_by_label(
+            "Not at all"
+        ).check()
+        save_and_continue(page, titles[3])
+        expect(page.locator(".progress-label")).to_contain_text(f"Part 4 of {len(titles)}")
         assert not trouble, trouble
     finally:
         context.close()  # the patient leaves halfway
@@ -342,25 +356,25 @@ def test_the_intake_is_completed_across_pages_left_halfway_and_resumed(browser, 
         trouble = watch_for_trouble(page)
         page.goto(f"{live.url}/intake/{token}")
         page.get_by_role("link", name="Continue where I left off").click()
-        expect(page.get_by_role("heading", level=1)).to_have_text(titles[2])
+        expect(page.get_by_role("heading", level=1)).to_have_text(titles[3])
         # What was saved before is still there.
-        page.goto(f"{live.url}/intake/{token}/{SECTIONS[1].id}")
+        page.goto(f"{live.url}/intake/{token}/mood")
         expect(
             page.get_by_role(
                 "group", name="Little interest or pleasure in doing things"
             ).get_by_label("More than half the days")
         ).to_be_checked()
-        page.goto(f"{live.url}/intake/{token}/{SECTIONS[2].id}")
-        for number, title in enumerate(titles[2:], start=3):
+        page.goto(f"{live.url}/intake/{token}/anxiety")
+        for number, title in enumerate(titles[3:], start=4):
             expect(page.get_by_role("heading", level=1)).to_have_text(title)
-            if SECTIONS[number - 1].id == "contact":
-                page.get_by_role("group", name=re.compile("sharing your answers")).get_by_label(
-                    "Yes"
-                ).check()
             following = titles[number] if number < len(titles) else "Thank you"
             save_and_continue(page, following)
         expect(page.locator("main")).to_contain_text("Your questionnaire is complete")
-        expect(page.locator("#crisis")).to_be_hidden()
+        for panel in ("emergency", "self_harm", "see_doctor"):
+            expect(page.locator(f"#alert-{panel}")).to_be_hidden()
+        # The fuller history is offered, and optional.
+        page.get_by_role("link", name="Start my health history").click()
+        expect(page.locator(".progress-label")).to_contain_text("Health history: part 1 of")
         assert not trouble, trouble
     finally:
         context.close()
@@ -369,44 +383,90 @@ def test_the_intake_is_completed_across_pages_left_halfway_and_resumed(browser, 
         assert intake.completed_at is not None
         assert intake.answers["phq9_1"] == "2"
         assert intake.answers["goals_concerns"] == "Low mood and poor sleep"
+        assert intake.answers["consent_share"] == "yes"
         db.session.remove()
 
 
-def test_a_risk_answer_shows_crisis_help_before_the_page_is_sent(browser, booked_intake):
+# What each kind of red answer tells the patient, and where it is asked.
+RED_ANSWERS = {
+    "self_harm": (
+        "mood",
+        re.compile("better off dead"),
+        "Several days",
+        "Please reach out for support now",
+    ),
+    "emergency": (
+        "safety",
+        re.compile("chest pain or severe breathlessness right now"),
+        "Yes",
+        "Stop and get help now",
+    ),
+    "see_doctor": (
+        "safety",
+        re.compile("past 3 months"),
+        "Blood in your stool, or black, tarry stools",
+        "Please see a doctor soon",
+    ),
+}
+
+
+@pytest.mark.parametrize("javascript", [True, False], ids=["js-on", "js-off"])
+@pytest.mark.parametrize("kind", list(RED_ANSWERS))
+def test_each_kind_of_red_answer_shows_its_own_message_and_raises_one_alert(
+    browser, booked_intake, kind, javascript
+):
+    """With JavaScript the right panel opens beside the question the moment the answer is
+    picked; without it, on the next page. Only that kind's panel shows, with the numbers of
+    the patient's country (London here: 999), and its alert is raised once however often the
+    page is saved."""
     live, token, appointment_id = booked_intake
-    context = browser.new_context(java_script_enabled=True)
+    part, question, choice, heading = RED_ANSWERS[kind]
+    context = browser.new_context(java_script_enabled=javascript)
     context.set_default_timeout(TIMEOUT_MS)
     try:
         page = context.new_page()
         trouble = watch_for_trouble(page)
-        page.goto(f"{live.url}/intake/{token}/mood")
-        crisis = page.get_by_role("alert").filter(has_text="Please reach out for support now")
-        expect(page.locator("#crisis")).to_be_hidden()
-        item9 = page.get_by_role(
-            "group",
-            name="Thoughts that you would be better off dead or of hurting yourself in some way",
-        )
-        item9.get_by_label("Several days").check()
-        # Shown at once, on the same page where the patient is reading, before anything is sent.
-        expect(crisis).to_be_visible()
-        expect(crisis).to_be_in_viewport()
-        expect(crisis).to_contain_text("988")
-        assert page.url.endswith(f"/intake/{token}/mood")
-        with live.app.app_context():
-            assert db.session.get(Appointment, appointment_id).intake is None
-            db.session.remove()
+        page.goto(f"{live.url}/intake/{token}/{part}")
+        panel = page.locator(f"#alert-{kind}")
+        expect(panel).to_be_hidden()
+        page.get_by_role("group", name=question).get_by_label(choice, exact=True).check()
+        if javascript:
+            expect(panel).to_be_visible()
+            expect(panel).to_be_in_viewport()
+            with live.app.app_context():
+                assert db.session.get(Appointment, appointment_id).intake is None
+                db.session.remove()
+        else:
+            expect(panel).to_be_hidden()
         page.get_by_role("button", name="Save and continue").click()
-        # And on the next page, and on the final page.
-        expect(page.get_by_role("heading", level=1)).to_have_text("Worry and nerves")
-        expect(crisis).to_be_visible()
+        expect(page.get_by_role("heading", level=1)).not_to_have_text(
+            "Your mood" if part == "mood" else "Symptoms that need care soon"
+        )
+        expect(panel).to_be_visible()
+        expect(panel.get_by_role("heading")).to_have_text(heading)
+        expect(panel).to_contain_text("999")
+        expect(panel).not_to_contain_text("988")
+        for other in RED_ANSWERS:
+            if other != kind:
+                expect(page.locator(f"#alert-{other}")).to_be_hidden()
+        keep_going = "You can keep going with the questionnaire"
+        if kind == "emergency":
+            expect(panel).not_to_contain_text(keep_going)
+        elif kind == "self_harm":
+            expect(panel).to_contain_text(keep_going)
+        # Saving the same answer again raises nothing new.
+        page.goto(f"{live.url}/intake/{token}/{part}")
+        page.get_by_role("button", name="Save and continue").click()
+        expect(panel).to_be_visible()
         page.goto(f"{live.url}/intake/{token}/done")
-        expect(crisis).to_be_visible()
+        expect(panel).to_be_visible()
         assert not trouble, trouble
     finally:
         context.close()
     with live.app.app_context():
         appointment = db.session.get(Appointment, appointment_id)
-        assert appointment.urgent
+        assert [a.kind for a in appointment.alerts] == [kind]
+        assert appointment.urgent == (kind in ("self_harm", "emergency"))
         db.session.remove()
 
 

@@ -16,5 +16,6 @@
       question.insertAdjacentElement("afterend", panel);
     }
     panel.hidden = false;
+    panel.scrollIntoView({ block: "nearest" });
   });
 })();
