@@ -19,7 +19,7 @@ from playwright.sync_api import BrowserContext
 
 from clinic.booking import services
 from clinic.extensions import db
-from clinic.intake.questionnaire import SECTIONS
+from clinic.intake.questionnaire import FORMS, HISTORY, PRE_CONSULT, asked
 from clinic.intake.services import save_section
 from clinic.links import link_token
 from clinic.staff.accounts import create_staff
@@ -69,6 +69,7 @@ def serve_site(sqlite_template, tmp_path) -> Iterator[Site]:
             now,
             "clinic.test",
         )
+        save_section(token, "about", {"consent_share": ["yes"]}, now)
         save_section(token, "goals", {"goals_concerns": ["Sleeping badly since spring"]}, now)
         save_section(token, "mood", {"phq9_1": ["2"], "phq9_9": ["1"]}, now)
         old = factories.appointment(ada, factories.next_grid_time(days_ahead=-40))
@@ -135,32 +136,60 @@ def walk_public(page: Page, site: Site, visit: Visit) -> str:
 
 
 def walk_intake(page: Page, site: Site, token: str, visit: Visit) -> None:
-    """The questionnaire from its first page to its last: a risk answer on the mood page (so
-    the crisis panel shows from then on) and the one required answer missed once."""
+    """The short form from its first page to its last, then the whole health history: a risk
+    answer on the mood page (so the crisis panel shows from then on and the ASQ is asked), the
+    gentle prompt for a blank item 9 seen once, and a refused answer on the safety page."""
     page.goto(f"{site.url}/intake/{token}")
     heading(page, "Your health questionnaire")
     visit(page, "intake start")
     page.get_by_role("link", name="Start the questionnaire").click()
-    for number, part in enumerate(SECTIONS, start=1):
+    answers = {"phq9_1": "3", "phq9_2": "3", "phq9_9": "1", "gad7_1": "3", "gad7_2": "3"}
+    parts = asked(PRE_CONSULT, answers)  # every conditional part of the short form
+    assert [p.id for p in parts] == [p.id for p in FORMS[PRE_CONSULT]]
+    for number, part in enumerate(parts, start=1):
         heading(page, part.title)
         if part.id == "mood":
+            page.get_by_role("button", name="Save and continue").click()
+            expect(page.locator("#phq9_9-prompt")).to_be_visible()
+            visit(page, "intake mood with the item 9 prompt")
+            for name in ("Little interest", "Feeling down"):
+                page.get_by_role("group", name=re.compile(name)).get_by_label(
+                    "Nearly every day"
+                ).check()
             page.get_by_role("group", name=re.compile("better off dead")).get_by_label(
                 "Several days"
             ).check()
-            expect(page.locator("#crisis")).to_be_visible()
+            expect(page.locator("#alert-self_harm")).to_be_visible()
+        if part.id == "anxiety":
+            for name in ("Feeling nervous", "Not being able to stop"):
+                page.get_by_role("group", name=re.compile(name)).get_by_label(
+                    "Nearly every day"
+                ).check()
         visit(page, f"intake {part.id}")
-        if part.id == "contact":
-            page.get_by_role("button", name="Save and finish").click()
+        if part.id == "safety":
+            group = page.get_by_role("group", name=re.compile("past 3 months"))
+            group.get_by_label("Losing weight without trying").check()
+            group.get_by_label("None of these").check()
+            page.get_by_role("button", name="Save and continue").click()
             expect(page.locator(".question .error")).to_be_visible()
-            visit(page, "intake contact with an error")
-            page.get_by_role("group", name=re.compile("sharing your answers")).get_by_label(
-                "Yes"
-            ).check()
-        last = number == len(SECTIONS)
+            visit(page, "intake safety with an error")
+            page.get_by_role("group", name=re.compile("past 3 months")).get_by_label(
+                "None of these"
+            ).uncheck()
+        last = number == len(parts)
         page.get_by_role("button", name="Save and finish" if last else "Save and continue").click()
     heading(page, "Thank you")
     expect(page.locator("main")).to_contain_text("Your questionnaire is complete")
     visit(page, "intake done")
+    page.get_by_role("link", name="Start my health history").click()
+    history = FORMS[HISTORY]
+    for number, part in enumerate(history, start=1):
+        heading(page, part.title)
+        visit(page, f"intake {part.id}")
+        last = number == len(history)
+        page.get_by_role("button", name="Save and finish" if last else "Save and continue").click()
+    heading(page, "Thank you")
+    visit(page, "intake done with the history")
 
 
 def walk_errors(page: Page, site: Site, visit: Visit) -> None:
