@@ -22,6 +22,7 @@ from clinic.models import (
     Appointment,
     AuditEvent,
     ConsultNote,
+    IntakeAlert,
     IntakeResponse,
     OutboxMessage,
     OutboxStatus,
@@ -83,7 +84,9 @@ def messages_to(email: str, consult_ids: ConsultIds) -> sa.ColumnElement[bool]:
 
 
 def delete_health_records(consult_ids: ConsultIds) -> tuple[int, int]:
-    """Delete the intake answers and staff notes of these consults: (intakes, notes)."""
+    """Delete the intake answers (their revisions and kept flags go with them), the intake
+    alerts (their kind says why) and staff notes of these consults: (intakes, notes)."""
+    db.session.execute(sa.delete(IntakeAlert).where(IntakeAlert.appointment_id.in_(consult_ids)))
     intakes = db.session.execute(
         sa.delete(IntakeResponse).where(IntakeResponse.appointment_id.in_(consult_ids))
     ).rowcount

@@ -100,6 +100,16 @@ def _consult(c: Appointment, zone: ZoneInfo, emails: list[OutboxMessage]) -> dic
         "marked_urgent": c.urgent,
         "intake": _intake(c.intake, zone) if c.intake is not None else None,
         "staff_notes": [{"at": _iso(n.at, zone), "text": n.body} for n in c.notes],
+        "intake_alerts": [
+            {
+                "kind": a.kind,
+                "raised_at": _iso(a.raised_at, zone),
+                "acknowledged_at": _iso(a.acknowledged_at, zone),
+                "what_was_done": a.action,
+                "note": a.note,
+            }
+            for a in c.alerts
+        ],
         "emails": [_email(m, zone) for m in emails],
     }
 
@@ -110,14 +120,6 @@ def _intake(intake: IntakeResponse, zone: ZoneInfo) -> dict:
     The words come from the questionnaire in the code (``question_texts_version``); an answer
     whose question it no longer has is kept with its id and value, and no words.
     """
-    answers = dict(intake.answers or {})
-    lines = []
-    for part in SECTIONS:
-        for q in part.questions:
-            if q.id in answers:
-                value = answers.pop(q.id)
-                lines.append(_line(part.title, q.id, q.text, answer_text(q, value), value))
-    lines += [_line(None, qid, None, str(value), value) for qid, value in sorted(answers.items())]
     return {
         "questionnaire_version": intake.version,
         "question_texts_version": CURRENT_VERSION,
@@ -126,8 +128,40 @@ def _intake(intake: IntakeResponse, zone: ZoneInfo) -> dict:
         "completed_at": _iso(intake.completed_at, zone),
         "marked_urgent_at": _iso(intake.urgent_at, zone),
         "parts_done": list(intake.sections_done or []),
-        "answers": lines,
+        "answers": _answer_lines(intake.answers or {}),
+        # Every save as it was made, oldest first: the answers are never overwritten.
+        "revisions": [
+            {
+                "number": r.number,
+                "part": r.section_id,
+                "saved_at": _iso(r.saved_at, zone),
+                "answers": _answer_lines({k: v for k, v in r.answers.items() if v is not None}),
+                "left_blank": sorted(k for k, v in r.answers.items() if v is None),
+            }
+            for r in intake.revisions
+        ],
+        "flags_raised": [
+            {
+                "level": f.level,
+                "message": f.message,
+                "raised_by": f.reason,
+                "raised_at": _iso(f.raised_at, zone),
+            }
+            for f in intake.flags_raised
+        ],
     }
+
+
+def _answer_lines(stored: dict) -> list[dict]:
+    answers = dict(stored)
+    lines = []
+    for part in SECTIONS:
+        for q in part.questions:
+            if q.id in answers:
+                value = answers.pop(q.id)
+                lines.append(_line(part.title, q.id, q.text, answer_text(q, value), value))
+    lines += [_line(None, qid, None, str(value), value) for qid, value in sorted(answers.items())]
+    return lines
 
 
 def _line(part: str | None, qid: str, text: str | None, answer: str, value: object) -> dict:

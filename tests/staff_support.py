@@ -41,6 +41,7 @@ def seed_staff_clinic() -> str:
         now,
         "clinic.test",
     )
+    save_section(token, "about", {"consent_share": ["yes"]}, now)
     save_section(token, "mood", {"phq9_9": ["1"], "phq9_1": ["2"]}, now)
     save_section(token, "goals", {"goals_concerns": ["Sleeping badly since spring"]}, now)
     return appointment.reference

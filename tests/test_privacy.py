@@ -15,7 +15,10 @@ from clinic.models import (
     Appointment,
     AuditEvent,
     ConsultNote,
+    IntakeAlert,
+    IntakeFlagRaised,
     IntakeResponse,
+    IntakeRevision,
     OutboxMessage,
     Patient,
     Practitioner,
@@ -99,7 +102,15 @@ def test_export_holds_every_kind_of_data_about_the_patient(runner, seeded, tmp_p
     assert lines["phq9_1"]["question"] == question("phq9_1").text
     assert lines["phq9_1"]["answer"] == "More than half the days"
     assert lines["goals_concerns"]["answer"] == JO_CONCERN
-    assert cancelled["intake"] is None
+    # Every save is exported as it was made, with the flags it raised and why.
+    saved = [(r["number"], r["part"]) for r in intake["revisions"]]
+    assert saved == [(n, part) for n, part in enumerate(("about", "mood", "goals"), start=1)]
+    goals_saved = {line["question_id"]: line for line in intake["revisions"][2]["answers"]}
+    assert goals_saved["goals_concerns"]["answer"] == JO_CONCERN
+    [red] = [f for f in intake["flags_raised"] if f["level"] == "red"]
+    assert "item 9" in red["message"] and red["raised_by"]
+    assert [a["kind"] for a in booked["intake_alerts"]] == ["self_harm"]
+    assert cancelled["intake"] is None and cancelled["intake_alerts"] == []
     assert [note["text"] for note in booked["staff_notes"]] == [JO_NOTE]
 
     kinds = {m["kind"] for c in data["consults"] for m in c["emails"]}
@@ -158,6 +169,8 @@ def test_erase_leaves_no_trace_of_the_patient_and_keeps_the_schedule(runner, cli
     for trace in (JO_NAME, JO_EMAIL, JO_PHONE, JO_CONCERN, JO_NOTE, JO_CANCEL_REASON):
         assert trace.lower() in before, trace  # the search below can find each of them
     jo_messages = _message_ids(seeded.booked, seeded.cancelled)
+    assert db.session.scalars(sa.select(IntakeFlagRaised)).all()  # Jo's, to be erased
+    assert db.session.scalars(sa.select(IntakeAlert)).all()
 
     result = runner.invoke(args=["patient", "erase", "Jo@Example.com", "--yes"])
 
@@ -180,6 +193,15 @@ def test_erase_leaves_no_trace_of_the_patient_and_keeps_the_schedule(runner, cli
     assert past.status == "completed"
     assert db.session.scalar(sa.select(sa.func.count()).select_from(IntakeResponse)) == 1  # Sam's
     assert db.session.scalar(sa.select(sa.func.count()).select_from(ConsultNote)) == 1  # Sam's
+    # The intake's revisions and kept flags went with it; the alerts (their kind says why) too.
+    kept = {
+        model: {row.response.appointment.reference for row in db.session.scalars(sa.select(model))}
+        for model in (IntakeRevision, IntakeFlagRaised)
+    }
+    assert kept == {IntakeRevision: {seeded.sam}, IntakeFlagRaised: set()}  # Sam's raised none
+    assert db.session.scalars(
+        sa.select(IntakeAlert).where(IntakeAlert.appointment_id.in_([booked.id, past.id]))
+    ).all() == []
 
     new = db.session.scalars(
         sa.select(OutboxMessage).where(
