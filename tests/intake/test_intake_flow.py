@@ -1,8 +1,10 @@
 """The intake questionnaire over HTTP: /intake/<token>, one part per page, then /done.
 
-The same secret link as the booking opens it. The routes use the real clock, so consults are
-booked relative to ``datetime.now``. CSRF stays on: every POST carries the token from a page
-the client fetched first. Each test runs on SQLite and on PostgreSQL (the ``backend`` param).
+The same secret link as the booking opens it. The short pre-consult form comes first (parts
+that depend on earlier answers are skipped when they don't apply); the optional health history
+is offered after it. The routes use the real clock, so consults are booked relative to
+``datetime.now``. CSRF stays on: every POST carries the token from a page the client fetched
+first. Each test runs on SQLite and on PostgreSQL (the ``backend`` param).
 """
 
 from __future__ import annotations
@@ -22,11 +24,15 @@ from clinic.booking import services as booking
 from clinic.extensions import db
 from clinic.intake import services
 from clinic.intake.questionnaire import (
+    ASQ_CREDIT,
+    HISTORY,
     MEDICATION_NOTE,
     PHQ_GAD_CREDIT,
+    PRE_CONSULT,
     SECTIONS,
     VERSION,
     Section,
+    asked,
     question,
     section,
 )
@@ -36,13 +42,19 @@ from clinic.links import link_token
 from clinic.models import (
     DEFAULT_CRISIS_TEXT,
     Appointment,
+    AuditEvent,
     ClinicSettings,
+    IntakeAlert,
+    IntakeFlagRaised,
     IntakeResponse,
+    IntakeRevision,
     OutboxMessage,
 )
 from clinic.notify.compose import compose
+from clinic.staff.accounts import create_staff
 from tests import factories
 from tests.conftest import csrf_token
+from tests.staff_support import PASSWORD, sign_in
 
 CLINIC_EMAIL = "hello@clinic.test"
 DOCTOR_EMAIL = "ada@clinic.test"
@@ -50,6 +62,13 @@ WORKING_HOURS = [(d, time(8), time(20)) for d in range(7)]
 SECTION_IDS = [s.id for s in SECTIONS]
 CHOICE_KINDS = ("scale", "choice", "yesno", "multi")
 SCRIPT = "<script>alert(1)</script>"
+LONDON, NEW_YORK = ZoneInfo("Europe/London"), ZoneInfo("America/New_York")
+PANEL_KINDS = ("emergency", "self_harm", "see_doctor")
+KEEP_GOING = "keep going"
+ITEM9_PROMPT_START = "You left this question blank."
+# The parts a patient who answers calmly is asked, and the optional history, in order.
+CALM_PRE_CONSULT = ["about", "goals", "mood", "anxiety", "safety", "medications", "contact"]
+HISTORY_IDS = [s.id for s in asked(HISTORY, {})]
 
 
 # --- fixtures and helpers -----------------------------------------------------------------
@@ -61,12 +80,12 @@ def doctor(app):
     return factories.practitioner(hours=WORKING_HOURS, name="Dr Ada Lane", email=DOCTOR_EMAIL)
 
 
-def book(practitioner, days_ahead: int = 3) -> tuple[Appointment, str]:
+def book(practitioner, days_ahead: int = 3, zone: ZoneInfo = LONDON) -> tuple[Appointment, str]:
     """Book a consult through the booking service, as the API would: (appointment, token)."""
     return booking.book(
         practitioner.id,
         factories.next_grid_time(days_ahead=days_ahead, hour=15),
-        ZoneInfo("Europe/London"),
+        zone,
         booking.PatientDetails("Jo Patient", "jo@example.com"),
         datetime.now(UTC),
         "clinic.test",
@@ -79,10 +98,15 @@ def booked(doctor):
 
 
 def calm(part: Section) -> dict[str, str | list[str]]:
-    """A valid form for every question of ``part`` that signals no risk."""
+    """A valid form for every question of ``part`` that signals no risk (and raises no flag):
+    sharing agreed, in the United Kingdom, an adult, item 9 "Not at all", no to the ASQ."""
     form: dict[str, str | list[str]] = {}
     for q in part.questions:
-        if q.kind == "scale":
+        if q.id == "country":
+            form[q.id] = "GB"
+        elif q.id == "age_band":
+            form[q.id] = "35_44"
+        elif q.kind == "scale":
             form[q.id] = q.choices[0].value  # the lowest score
         elif q.kind == "choice":
             form[q.id] = q.choices[0].value
@@ -99,10 +123,15 @@ def calm(part: Section) -> dict[str, str | list[str]]:
 
 
 def high(part: Section) -> dict[str, str | list[str]]:
-    """A valid form for ``part`` that scores as high as it can (red, amber and info flags)."""
+    """A valid form for ``part`` that scores as high as it can (red, amber and info flags):
+    under 18, in "another country", yes to every ASQ question."""
     form: dict[str, str | list[str]] = {}
     for q in part.questions:
-        if q.kind in ("scale", "choice"):
+        if q.id == "country":
+            form[q.id] = "other"
+        elif q.id == "age_band":
+            form[q.id] = "under_18"
+        elif q.kind in ("scale", "choice"):
             form[q.id] = q.choices[-1].value if q.id != "pregnant" else "yes"
         elif q.kind == "yesno":
             form[q.id] = "yes"
@@ -139,6 +168,13 @@ def post(client, token, section_id, answers, action="next", csrf: str | None = N
     return client.post(f"/intake/{token}/{section_id}", data=data)
 
 
+def goes_to(response, token: str, where: str) -> bool:
+    """Whether ``response`` is a 303 to the part (or "done") ``where``."""
+    return response.status_code == 303 and response.headers["Location"].endswith(
+        f"/intake/{token}/{where}"
+    )
+
+
 def response_row(appointment_id: int) -> IntakeResponse | None:
     db.session.rollback()
     return db.session.scalar(
@@ -159,9 +195,53 @@ def outbox(appointment_id: int, kind: str | None = None) -> list[OutboxMessage]:
     return list(db.session.scalars(stmt.order_by(OutboxMessage.id)))
 
 
+def revisions(appointment_id: int) -> list[IntakeRevision]:
+    db.session.rollback()
+    return list(
+        db.session.scalars(
+            sa.select(IntakeRevision)
+            .join(IntakeResponse, IntakeRevision.response_id == IntakeResponse.id)
+            .where(IntakeResponse.appointment_id == appointment_id)
+            .order_by(IntakeRevision.number)
+        )
+    )
+
+
+def flags_raised(appointment_id: int) -> dict[str, IntakeFlagRaised]:
+    db.session.rollback()
+    rows = db.session.scalars(
+        sa.select(IntakeFlagRaised)
+        .join(IntakeResponse, IntakeFlagRaised.response_id == IntakeResponse.id)
+        .where(IntakeResponse.appointment_id == appointment_id)
+        .order_by(IntakeFlagRaised.id)
+    )
+    return {r.code: r for r in rows}
+
+
+def intake_alerts(appointment_id: int) -> list[tuple[str, str]]:
+    """(kind, level) of the consult's staff alerts, oldest first."""
+    db.session.rollback()
+    rows = db.session.scalars(
+        sa.select(IntakeAlert)
+        .where(IntakeAlert.appointment_id == appointment_id)
+        .order_by(IntakeAlert.id)
+    )
+    return [(a.kind, a.level) for a in rows]
+
+
+def audit_events(action: str) -> list[AuditEvent]:
+    db.session.rollback()
+    return list(
+        db.session.scalars(
+            sa.select(AuditEvent).where(AuditEvent.action == action).order_by(AuditEvent.id)
+        )
+    )
+
+
 def stored(appointment_id: int) -> tuple:
-    """Everything a refused submission must leave alone: every intake row, the consult's
-    urgent mark and the whole outbox."""
+    """Everything a refused submission must leave alone: every intake row, its revisions,
+    the flags kept and the staff alerts, the audit log, the consult's urgent mark and the
+    whole outbox."""
     db.session.rollback()
     rows = [
         (
@@ -174,11 +254,28 @@ def stored(appointment_id: int) -> tuple:
             r.updated_at,
             r.completed_at,
             r.urgent_at,
+            r.country,
         )
         for r in db.session.scalars(sa.select(IntakeResponse).order_by(IntakeResponse.id))
     ]
+    saves = [
+        (r.id, r.response_id, r.number, r.section_id, r.version, dict(r.answers), r.saved_at)
+        for r in db.session.scalars(sa.select(IntakeRevision).order_by(IntakeRevision.id))
+    ]
+    flags = [
+        (f.id, f.response_id, f.code, f.level, f.message, f.reason, f.revision, f.raised_at)
+        for f in db.session.scalars(sa.select(IntakeFlagRaised).order_by(IntakeFlagRaised.id))
+    ]
+    alerts = [
+        (a.id, a.appointment_id, a.kind, a.level, a.raised_at, a.due_at, a.acknowledged_at)
+        for a in db.session.scalars(sa.select(IntakeAlert).order_by(IntakeAlert.id))
+    ]
+    audit = [
+        (e.id, e.action, e.subject, e.detail)
+        for e in db.session.scalars(sa.select(AuditEvent).order_by(AuditEvent.id))
+    ]
     messages = [(m.id, m.kind, m.recipient) for m in outbox(appointment_id)]
-    return rows, fresh(appointment_id).urgent, messages
+    return rows, saves, flags, alerts, audit, fresh(appointment_id).urgent, messages
 
 
 class Page(HTMLParser):
@@ -189,6 +286,7 @@ class Page(HTMLParser):
         self.fieldsets: list[dict] = []
         self.labels: dict[str, str] = {}
         self.fields: list[dict] = []
+        self.hidden: list[dict] = []
         self.links: list[tuple[dict, str]] = []
         self.buttons: list[dict] = []
         self._fieldset: dict | None = None
@@ -202,7 +300,9 @@ class Page(HTMLParser):
             self.fieldsets.append(self._fieldset)
         elif tag in ("legend", "label", "a") and self._capture is None:
             self._capture = (tag, attrs, [])
-        elif tag in ("input", "textarea", "select") and attrs.get("type") != "hidden":
+        elif tag == "input" and attrs.get("type") == "hidden":
+            self.hidden.append(attrs)
+        elif tag in ("input", "textarea", "select"):
             self.fields.append(attrs)
             if self._fieldset is not None:
                 self._fieldset["inputs"].append(attrs)
@@ -233,19 +333,43 @@ class Page(HTMLParser):
     def controls_of(self, name: str) -> list[dict]:
         return [f for f in self.fields if f.get("name") == name]
 
+    def checked(self, name: str) -> list[str]:
+        return [f["value"] for f in self.controls_of(name) if "checked" in f]
 
-def crisis_panel(html: str) -> tuple[bool, str]:
-    """(shown, text) of the page's crisis panel."""
-    match = re.search(r'<section id="crisis"([^>]*)>(.*?)</section>', html, re.S)
-    assert match, "the page has no crisis panel"
+
+def text_of(html: str) -> str:
+    return " ".join(unescape(re.sub(r"<[^>]+>", " ", html)).split())
+
+
+def panel(html: str, kind: str) -> tuple[bool, str]:
+    """(shown, text) of the page's panel of this kind ("emergency", "self_harm", ...)."""
+    match = re.search(rf'<section id="alert-{kind}"([^>]*)>(.*?)</section>', html, re.S)
+    assert match, f"the page has no {kind} panel"
     shown = re.search(r"\shidden(\s|=|$)", match.group(1)) is None
-    return shown, " ".join(unescape(re.sub(r"<[^>]+>", " ", match.group(2))).split())
+    return shown, text_of(match.group(2))
+
+
+def shown_panels(html: str) -> set[str]:
+    """The panels the page shows when it opens (the others are on the page, hidden)."""
+    return {kind for kind in PANEL_KINDS if panel(html, kind)[0]}
+
+
+def visible_text(html: str) -> str:
+    """What a reader sees with JavaScript off: the text without hidden panels and scripts."""
+    html = re.sub(
+        r"<section\b([^>]*)>.*?</section>",
+        lambda m: " " if re.search(r"\shidden(\s|=|$)", m.group(1)) else m.group(0),
+        html,
+        flags=re.S,
+    )
+    html = re.sub(r"<(script|style|title)\b.*?</\1>", " ", html, flags=re.S)
+    return text_of(html)
 
 
 def alert(html: str) -> str:
     match = re.search(r'<div class="alert" role="alert">(.*?)</div>', html, re.S)
     assert match, "the page has no alert"
-    return " ".join(unescape(re.sub(r"<[^>]+>", " ", match.group(1))).split())
+    return text_of(match.group(1))
 
 
 def primary_button(html: str) -> tuple[str, str]:
@@ -255,13 +379,20 @@ def primary_button(html: str) -> tuple[str, str]:
     return links[0][0]["href"], links[0][1]
 
 
+def progress_label(html: str) -> str:
+    match = re.search(r'<p class="progress-label" id="progress-label">(.*?)</p>', html, re.S)
+    assert match, "the page has no progress label"
+    return text_of(match.group(1))
+
+
 # --- the start page -----------------------------------------------------------------------
 
 
 def test_the_start_page_says_how_long_lists_every_part_and_starts_at_the_first(client, booked):
-    """/intake/<token> says it takes about 10 minutes, links every part by its title in
-    order, and its start button opens the first part; the secret URL is not cached or sent
-    on as a Referer."""
+    """/intake/<token> says the questionnaire takes about 5 minutes, links the pre-consult
+    parts a new patient is asked by their titles in order, then the optional history's parts,
+    and its start button opens the first part ("about"); the parts that depend on answers are
+    not listed yet. The secret URL is not cached or sent on as a Referer."""
     _, token = booked
 
     page = client.get(f"/intake/{token}")
@@ -269,35 +400,75 @@ def test_the_start_page_says_how_long_lists_every_part_and_starts_at_the_first(c
     assert page.status_code == 200
     assert page.headers["Referrer-Policy"] == "no-referrer"
     assert page.headers["Cache-Control"] == "no-store"
-    assert "about 10 minutes" in page.text
+    assert "about 5 minutes" in page.text
     parts = [
         (a["href"], text)
         for a, text in Page(page.text).links
         if a.get("href", "").startswith(f"/intake/{token}/") and "button" not in a.get("class", "")
     ]
-    assert parts == [(f"/intake/{token}/{s.id}", s.title) for s in SECTIONS]
-    assert primary_button(page.text) == (f"/intake/{token}/goals", "Start the questionnaire")
+    pre, history = asked(PRE_CONSULT, {}), asked(HISTORY, {})
+    assert [s.id for s in pre] == CALM_PRE_CONSULT
+    assert parts == [(f"/intake/{token}/{s.id}", s.title) for s in (*pre, *history)]
+    assert primary_button(page.text) == (f"/intake/{token}/about", "Start the questionnaire")
     assert "(saved)" not in page.text
 
 
-def test_the_start_page_resumes_at_the_first_unsaved_part(client, booked):
-    """With goals, mood and stress saved (worry skipped), the start page offers "Continue
-    where I left off" and it links the first part not saved (worry), not the one after the
-    last saved; saved parts are marked."""
+@pytest.mark.parametrize(
+    "saved, mood, resume",
+    [
+        (["about", "goals", "anxiety"], None, "mood"),
+        (["about", "goals", "mood", "anxiety"], {"phq9_1": "2", "phq9_2": "1"}, "mood_more"),
+    ],
+    ids=["skipped-mood", "mood-more-now-asked"],
+)
+def test_the_start_page_resumes_at_the_first_unsaved_part(client, booked, saved, mood, resume):
+    """With some pre-consult parts saved and one skipped, the start page offers "Continue
+    where I left off" and it links the first asked part not saved, not the one after the
+    last saved; a part asked because of an earlier answer (the rest of the PHQ-9 after a
+    positive PHQ-2) counts. Saved parts are marked."""
     _, token = booked
-    for part_id in ("goals", "mood", "stress"):
-        save(token, part_id, calm(section(part_id)))
+    for part_id in saved:
+        save(token, part_id, {**calm(section(part_id)), **(mood if part_id == "mood" else {})})
 
     page = client.get(f"/intake/{token}")
 
-    assert primary_button(page.text) == (f"/intake/{token}/anxiety", "Continue where I left off")
-    saved = re.findall(
+    assert primary_button(page.text) == (
+        f"/intake/{token}/{resume}",
+        "Continue where I left off",
+    )
+    marked = re.findall(
         r'/intake/[^/"]+/(\w+)">[^<]*</a> <span class="done">\(saved\)</span>', page.text
     )
-    assert saved == ["goals", "mood", "stress"]
+    assert marked == saved
+
+
+def test_consent_is_asked_first(client, booked):
+    """The start button opens "about", which is "Part 1" with no way back, and whose first
+    question is the consent to share the answers with the practitioner."""
+    _, token = booked
+    url, _ = primary_button(client.get(f"/intake/{token}").text)
+
+    page = client.get(url)
+
+    assert url == f"/intake/{token}/about"
+    assert page.status_code == 200
+    parsed = Page(page.text)
+    consent = question("consent_share")
+    assert parsed.fieldsets[0]["legend"] == consent.text
+    assert parsed.fields[0]["name"] == "consent_share"
+    assert progress_label(page.text).startswith(f"Part 1 of {len(CALM_PRE_CONSULT)} ")
+    assert ("action", "back") not in [(b.get("name"), b.get("value")) for b in parsed.buttons]
 
 
 # --- each part's page ---------------------------------------------------------------------
+
+# Answers (saved on the part named) under which a conditional part is asked.
+ASKED_WHEN = {
+    "mood_more": ("mood", {"phq9_1": "2", "phq9_2": "1", "phq9_9": "0"}),
+    "asq": ("mood", {"phq9_1": "0", "phq9_2": "0", "phq9_9": "1"}),
+    "anxiety_more": ("anxiety", {"gad7_1": "2", "gad7_2": "1"}),
+}
+PHQ_GAD_PARTS = {"mood", "mood_more", "anxiety", "anxiety_more"}
 
 
 @pytest.mark.parametrize("part", SECTIONS, ids=SECTION_IDS)
@@ -305,11 +476,19 @@ def test_each_part_names_every_question_and_shows_progress(client, booked, part)
     """Every question is on its part's page: choices as a fieldset whose legend is the
     question, one radio (checkbox for "choose all") per choice, each labelled with the choice;
     numbers and text as one field labelled with the question. No control is unlabelled, and
-    there are no controls beyond the part's questions. The page says "Part N of 13" and has a
-    <progress>; the PHQ-9/GAD-7 credit is on the mood and worry pages (only), the note about
-    prescribed medication on the medicines page."""
+    there are no controls beyond the part's questions. The page says "Part N of M" (history
+    pages: "Health history: part N of M"), M being the parts of its form this patient is asked
+    (a conditional part is opened with answers that ask it), and has a <progress>. The
+    PHQ-9/GAD-7 credit is on the mood and anxiety pages (only), the ASQ credit on the ASQ
+    page, the note about prescribed medication on the two medicines pages."""
     _, token = booked
-    number = SECTION_IDS.index(part.id) + 1
+    answers: dict = {}
+    if part.id in ASKED_WHEN:
+        where, answers = ASKED_WHEN[part.id]
+        save(token, where, answers)
+    parts = asked(part.form, answers)
+    assert part in parts
+    number, total = parts.index(part) + 1, len(parts)
 
     page = client.get(f"/intake/{token}/{part.id}")
 
@@ -335,10 +514,12 @@ def test_each_part_names_every_question_and_shows_progress(client, booked, part)
                 assert (field["min"], field["max"]) == (str(q.min), str(q.max))
     assert {f["name"] for f in parsed.fields} == {q.id for q in part.questions}
     text = unescape(page.text)
-    assert f"Part {number} of {len(SECTIONS)}" in text
-    assert re.search(rf'<progress max="{len(SECTIONS)}" value="{number - 1}"', page.text)
-    assert (PHQ_GAD_CREDIT in text) == (part.id in ("mood", "anxiety"))
-    assert (MEDICATION_NOTE in text) == (part.id == "medications")
+    where = "Health history: part" if part.form == HISTORY else "Part"
+    assert progress_label(page.text).startswith(f"{where} {number} of {total} ")
+    assert re.search(rf'<progress max="{total}" value="{number - 1}"', page.text)
+    assert (PHQ_GAD_CREDIT in text) == (part.id in PHQ_GAD_PARTS)
+    assert (ASQ_CREDIT in text) == (part.id == "asq")
+    assert (MEDICATION_NOTE in text) == (part.id in ("medications", "medications_more"))
     buttons = [(b.get("name"), b.get("value")) for b in parsed.buttons]
     assert ("action", "next") in buttons
     assert (("action", "back") in buttons) == (number > 1)
@@ -364,21 +545,27 @@ def patient_reads(html: str) -> str:
 
 def test_patient_pages_never_show_scores_bands_or_labels_even_after_high_answers(client, booked):
     """After answers that score as high as the questionnaire allows (PHQ-9 27, "severe";
-    GAD-7 21; red, amber and info flags), no page the patient sees (start, every part, the
-    thank-you page) shows a band word, a score or total, a flag or a diagnostic label."""
+    GAD-7 21; red, amber and info flags; every panel open), no page the patient sees (start,
+    every part of both forms, the thank-you page) shows a band word, a score or total, a flag
+    or a diagnostic label."""
     _, token = booked
     answers: dict = {}
     for part in SECTIONS:
         save(token, part.id, high(part))
         answers.update(high(part))
-    scores = score(answers)
+    scores = score(answers, SECTION_IDS)
     assert scores.phq9 == 27 and scores.phq9_band == PHQ9_BANDS[-1][2] and scores.gad7 == 21
     assert {f.level for f in scores.flags} == {"red", "amber", "info"}
+    assert [s.id for s in asked(PRE_CONSULT, answers)] == [
+        s.id for s in SECTIONS if s.form == PRE_CONSULT
+    ]
 
     urls = [f"/intake/{token}", *(f"/intake/{token}/{s}" for s in SECTION_IDS)]
     for url in [*urls, f"/intake/{token}/done"]:
         page = client.get(url)
         assert page.status_code == 200, url
+        if url != f"/intake/{token}":
+            assert shown_panels(page.text) == set(PANEL_KINDS), url
         reads = patient_reads(page.text)
         found = STAFF_ONLY.findall(reads)
         assert not found, f"{url} shows {found}"
@@ -390,10 +577,10 @@ def test_patient_pages_never_show_scores_bands_or_labels_even_after_high_answers
 
 
 def test_saving_a_part_stores_its_answers_with_the_version_and_moves_on(client, booked):
-    """POSTing a part answers 303 to the next part ("Save and go back": to the previous
-    one) and stores the cleaned answers (numbers as numbers, "choose all" in listed order,
-    text trimmed with line breaks normalised) with the questionnaire VERSION, adding the part
-    to sections_done; nothing is complete yet."""
+    """POSTing a part answers 303 to the next part of its form ("Save and go back": to the
+    previous one) and stores the cleaned answers (numbers as numbers, "choose all" in listed
+    order, text trimmed with line breaks normalised) with the questionnaire VERSION, adding
+    the part to sections_done; nothing is complete yet."""
     appointment, token = booked
     assert response_row(appointment.id) is None
 
@@ -412,12 +599,9 @@ def test_saving_a_part_stores_its_answers_with_the_version_and_moves_on(client, 
     )
     sleep = post(client, token, "sleep", {"sleep_hours": "6", "sleep_falling_asleep": "0"})
 
-    assert goals.status_code == 303
-    assert goals.headers["Location"].endswith(f"/intake/{token}/mood")
-    assert stress.status_code == 303
-    assert stress.headers["Location"].endswith(f"/intake/{token}/anxiety")
-    assert sleep.status_code == 303
-    assert sleep.headers["Location"].endswith(f"/intake/{token}/energy")
+    assert goes_to(goals, token, "mood")
+    assert goes_to(stress, token, "mood_history")
+    assert goes_to(sleep, token, "energy")
     row = response_row(appointment.id)
     assert row.version == VERSION
     assert row.answers == {
@@ -441,36 +625,105 @@ def test_saving_a_part_stores_its_answers_with_the_version_and_moves_on(client, 
     }
 
 
+def walk(client, token: str, url: str, label: str, before_save=None) -> tuple[list, dict, str]:
+    """Follow ``url`` and each redirect, saving calm answers with each page's own CSRF token,
+    until the thank-you page: (the parts visited, the answers sent, the last Location).
+    Each page must say "<label> N of M", M being the parts of its form asked so far;
+    ``before_save(part_id)`` runs before each part is sent."""
+    visited: list[str] = []
+    answered: dict = {}
+    while not url.endswith("/done"):
+        part_id = url.rsplit("/", 1)[1]
+        part = section(part_id)
+        page = client.get(url)
+        assert page.status_code == 200, url
+        total = len(asked(part.form, answered))
+        assert progress_label(page.text).startswith(f"{label} {len(visited) + 1} of {total} ")
+        if before_save is not None:
+            before_save(part_id)
+        response = post(client, token, part_id, calm(part), csrf=csrf_token(page.text))
+        assert response.status_code == 303, part_id
+        visited.append(part_id)
+        answered.update(calm(part))
+        url = response.headers["Location"]
+        assert len(visited) <= len(SECTIONS), visited
+    return visited, answered, url
+
+
 def test_answering_every_part_in_turn_completes_the_questionnaire(client, booked):
-    """Following the start button and each redirect through all 13 parts stores every
-    answer; completed_at is set by the last part (not before), which leads to the thank-you
-    page saying the questionnaire is complete; the start page then offers a review."""
+    """Following the start button and each redirect through the pre-consult form with calm
+    answers (item 9 "Not at all", negative screeners) visits its 7 parts in order, skipping
+    the parts that don't apply, and stores every answer; completed_at is set by the last part
+    (not before), which leads to the thank-you page saying the questionnaire is complete and
+    offering the optional health history. Following that link through the history's 11 parts
+    stores them too and ends on the thank-you page, which no longer offers it; the start page
+    then offers a review."""
     appointment, token = booked
     url, _ = primary_button(client.get(f"/intake/{token}").text)
-    answered: dict = {}
-    for number, part in enumerate(SECTIONS, start=1):
-        assert url == f"/intake/{token}/{part.id}"
-        page = client.get(url)
-        assert f"Part {number} of {len(SECTIONS)}" in page.text
-        if part.id == "contact":
-            assert response_row(appointment.id).completed_at is None
-        response = post(client, token, part.id, calm(part), csrf=csrf_token(page.text))
-        assert response.status_code == 303, part.id
-        url = response.headers["Location"]
-        answered.update(calm(part))
+    assert url == f"/intake/{token}/about"
 
-    assert url == f"/intake/{token}/done"
+    def not_complete_yet(part_id: str) -> None:
+        row = response_row(appointment.id)
+        assert row is None or row.completed_at is None, part_id
+
+    visited, answered, url = walk(client, token, url, "Part", not_complete_yet)
+
+    assert visited == CALM_PRE_CONSULT
+    assert url.endswith(f"/intake/{token}/done")
     row = response_row(appointment.id)
-    assert row.sections_done == SECTION_IDS
+    assert row.sections_done == CALM_PRE_CONSULT
     assert row.completed_at is not None
+    completed_at = row.completed_at
     assert set(row.answers) == set(answered)
     assert row.answers["goals_concerns"] == "Answer to goals_concerns"
     assert row.answers["consent_share"] == "yes"
+    assert row.answers["country"] == "GB"
     done = client.get(url)
     assert done.status_code == 200
     assert "Your questionnaire is complete" in done.text
     assert "still to go" not in done.text
+    links = {text: a["href"] for a, text in Page(done.text).links}
+    assert links["Start my health history"] == f"/intake/{token}/{HISTORY_IDS[0]}"
+
+    history, more, url = walk(
+        client, token, links["Start my health history"], "Health history: part"
+    )
+
+    assert history == HISTORY_IDS
+    assert url.endswith(f"/intake/{token}/done")
+    row = response_row(appointment.id)
+    assert row.sections_done == CALM_PRE_CONSULT + HISTORY_IDS
+    assert set(row.answers) == set(answered) | set(more)
+    assert row.completed_at == completed_at
+    done = client.get(url).text
+    assert "Your questionnaire is complete" in done
+    assert "Start my health history" not in done
+    assert "Continue my health history" not in done
     assert primary_button(client.get(f"/intake/{token}").text)[1] == "Review my answers"
+
+
+def test_the_questionnaire_is_complete_only_when_every_asked_part_is_saved(client, booked):
+    """A positive PHQ-2 asks the rest of the PHQ-9: saving every other pre-consult part leaves
+    the questionnaire incomplete, and the thank-you page lists that part as still to go, until
+    it is saved too."""
+    appointment, token = booked
+    mood = {**calm(section("mood")), "phq9_1": "2", "phq9_2": "2"}
+    for part_id in CALM_PRE_CONSULT:
+        save(token, part_id, mood if part_id == "mood" else calm(section(part_id)))
+
+    assert response_row(appointment.id).completed_at is None
+    waiting = client.get(f"/intake/{token}/done").text
+    assert "1 part still to go" in text_of(waiting)
+    assert [t for a, t in Page(waiting).links if "/mood_more" in a.get("href", "")] == [
+        section("mood_more").title
+    ]
+    assert "Start my health history" not in waiting
+
+    response = post(client, token, "mood_more", calm(section("mood_more")))
+
+    assert goes_to(response, token, "anxiety")
+    assert response_row(appointment.id).completed_at is not None
+    assert "Your questionnaire is complete" in client.get(f"/intake/{token}/done").text
 
 
 def test_answers_can_be_changed_later_and_a_cleared_answer_is_removed(client, booked):
@@ -478,10 +731,11 @@ def test_answers_can_be_changed_later_and_a_cleared_answer_is_removed(client, bo
     replaces the old one, an emptied text or a radio left unpicked removes the answer, and the
     other answers, the parts done and the completion time stay as they were."""
     appointment, token = booked
-    for part in SECTIONS:
-        save(token, part.id, calm(part))
+    for part_id in CALM_PRE_CONSULT:
+        save(token, part_id, calm(section(part_id)))
     before = response_row(appointment.id)
     completed_at, done = before.completed_at, list(before.sections_done)
+    assert completed_at is not None
     assert before.answers["goals_concerns"] == "Answer to goals_concerns"
 
     response = post(
@@ -490,21 +744,21 @@ def test_answers_can_be_changed_later_and_a_cleared_answer_is_removed(client, bo
         "goals",
         {"goals_concerns": "  ", "goals_useful": "Next steps", "goals_duration": "over_5_years"},
     )
-    cleared = post(client, token, "mood", {**calm(section("mood")), "phq9_4": ""})
+    cleared = post(client, token, "mood", {**calm(section("mood")), "phq9_2": ""})
 
     assert response.status_code == 303 and cleared.status_code == 303
     row = response_row(appointment.id)
     assert "goals_concerns" not in row.answers
     assert row.answers["goals_useful"] == "Next steps"
     assert row.answers["goals_duration"] == "over_5_years"
-    assert "phq9_4" not in row.answers
-    assert row.answers["phq9_3"] == "0"
+    assert "phq9_2" not in row.answers
+    assert row.answers["phq9_1"] == "0"
+    assert row.answers["phq9_9"] == "0"
     assert row.sections_done == done
     assert row.completed_at == completed_at
     parsed = Page(client.get(f"/intake/{token}/goals").text)
-    assert "checked" in next(
-        f for f in parsed.controls_of("goals_duration") if f["value"] == "over_5_years"
-    )
+    assert parsed.checked("goals_duration") == ["over_5_years"]
+    assert Page(client.get(f"/intake/{token}/mood").text).checked("phq9_2") == []
     page = client.get(f"/intake/{token}/goals").text
     assert re.search(r'<textarea id="goals_concerns"[^>]*></textarea>', page)
 
@@ -525,7 +779,16 @@ BAD_INPUT = [
         "goals_duration",
         id="unknown-choice",
     ),
-    pytest.param("heart", {"heart_now": "maybe"}, "heart_now", id="unknown-yes-no"),
+    pytest.param("safety", {"heart_now": "maybe"}, "heart_now", id="unknown-yes-no"),
+    pytest.param("about", {"country": "FR", "age_band": "18_24"}, "country", id="unknown-country"),
+    pytest.param("about", {"age_band": "100_plus"}, "age_band", id="unknown-age-band"),
+    pytest.param("asq", {"asq_1": "no", "asq_5": "sometimes"}, "asq_5", id="unknown-asq"),
+    pytest.param(
+        "safety",
+        {"digestion_red_flags": ["blood_in_stool", "none"]},
+        "digestion_red_flags",
+        id="none-with-a-sign",
+    ),
     pytest.param(
         "stress",
         {"stress_sources": ["work", "gambling"]},
@@ -555,13 +818,6 @@ BAD_INPUT = [
     pytest.param(
         "goals", {"goals_concerns": "Tired \u202edevlos"}, "goals_concerns", id="bidi-override"
     ),
-    pytest.param(
-        "contact",
-        {"contact_method": "email", "contact_leave_message": "yes"},
-        "consent_share",
-        id="required-left-empty",
-    ),
-    pytest.param("contact", {"consent_share": ""}, "consent_share", id="required-blank"),
 ]
 
 
@@ -570,10 +826,11 @@ def test_bad_input_is_refused_beside_its_question_and_nothing_is_stored(
     client, booked, part_id, form, bad
 ):
     """An answer outside its question's scale or choices, two answers to a one-answer
-    question, a number out of range or not a whole number, text that is too long or holds
-    control characters, or a required question left empty: 422, a message beside that
-    question alone (linked to its control by aria-describedby), and nothing stored -- not even
-    the page's good answers (compared with the intake rows, urgent mark and outbox before)."""
+    question, "None of these" with a sign, a number out of range or not a whole number, or
+    text that is too long or holds control characters: 422, a message beside that question
+    alone (linked to its control by aria-describedby), and nothing stored -- not even the
+    page's good answers (compared with the intake rows, revisions, flags, alerts, audit log,
+    urgent mark and outbox before)."""
     appointment, token = booked
     save(token, "goals", SAVED_GOALS)
     before = stored(appointment.id)
@@ -602,14 +859,40 @@ def test_bad_input_is_refused_beside_its_question_and_nothing_is_stored(
 
 
 def test_a_first_submission_that_is_refused_creates_no_intake(client, booked):
-    """When the very first page sent is refused, no intake row is created at all."""
+    """When the very first page sent is refused (even with a risk answer beside the bad
+    one), no intake row, revision, flag, alert or audit event is created at all."""
     appointment, token = booked
+    empty = stored(appointment.id)
 
-    response = post(client, token, "mood", {"phq9_1": "1", "phq9_2": "5"})
+    response = post(client, token, "mood", {"phq9_1": "1", "phq9_2": "5", "phq9_9": "3"})
 
     assert response.status_code == 422
     assert response_row(appointment.id) is None
     assert not fresh(appointment.id).urgent
+    assert stored(appointment.id) == empty
+    assert empty[:4] == ([], [], [], [])  # no intake, revision, flag or alert to begin with
+    assert audit_events("intake_saved") == []
+
+
+@pytest.mark.parametrize("consent", ["", None], ids=["blank", "left-out"])
+def test_a_blank_consent_is_saved_as_unanswered(client, booked, consent):
+    """Consent to share is not required: the first page saved with it blank (or without the
+    field at all) is accepted (303 to the next part), stores no consent_share answer (the
+    revision keeps it as None, left blank) and the page shows neither choice picked."""
+    appointment, token = booked
+    form = {"country": "GB", "age_band": "25_34"}
+    if consent is not None:
+        form["consent_share"] = consent
+
+    response = post(client, token, "about", form)
+
+    assert goes_to(response, token, "goals")
+    row = response_row(appointment.id)
+    assert row.answers == {"country": "GB", "age_band": "25_34"}
+    assert row.sections_done == ["about"]
+    [saved] = revisions(appointment.id)
+    assert saved.answers == {"consent_share": None, "country": "GB", "age_band": "25_34"}
+    assert Page(client.get(f"/intake/{token}/about").text).checked("consent_share") == []
 
 
 @pytest.mark.parametrize(
@@ -709,8 +992,9 @@ def test_a_cancelled_consults_questionnaire_is_read_only_and_refuses_answers(cli
 )
 def test_once_the_consult_has_started_the_questionnaire_is_read_only(client, doctor, ago):
     """A consult whose start has passed (its link still works, under 30 days) shows its
-    questionnaire read-only with a message; a POST is 409 with the message and nothing is
-    stored (answers saved before the start are kept as they were)."""
+    questionnaire read-only with a message; a POST (a risk answer, or item 9 left blank,
+    which is not prompted) is 409 with the message and nothing is stored (answers saved
+    before the start are kept as they were)."""
     start = (datetime.now(UTC) - ago).replace(microsecond=0)
     appointment = factories.appointment(doctor, start)
     token = link_token(appointment.link_salt)
@@ -720,13 +1004,14 @@ def test_once_the_consult_has_started_the_questionnaire_is_read_only(client, doc
     page = client.get(f"/intake/{token}/goals")
     response = post(client, token, "goals", {"goals_concerns": "Too late"})
     crisis = post(client, token, "mood", {"phq9_9": "3"})
+    blank_item_9 = post(client, token, "mood", {"phq9_1": "1"})  # refused, not prompted
 
     assert page.status_code == 200
     assert "has started" in alert(page.text)
     assert_read_only(page.text)
     assert "Tired all the time</textarea>" in page.text
     assert stored(appointment.id) == before
-    for refused in (response, crisis):
+    for refused in (response, crisis, blank_item_9):
         assert "has started" in alert(refused.text)
         assert refused.status_code == 409
 
@@ -735,10 +1020,11 @@ def test_once_the_consult_has_started_the_questionnaire_is_read_only(client, doc
 
 
 def test_markup_typed_in_free_text_is_stored_as_typed_and_always_shown_escaped(client, booked, app):
-    """<script> typed into a text answer is stored exactly as typed, and shown as text
-    (escaped) when the patient opens the page again, in the staff summary and in its print
-    version."""
+    """<script> typed into a text answer (by a patient who agreed to share) is stored exactly
+    as typed, and shown as text (escaped) when the patient opens the page again, in the staff
+    summary and in its print version."""
     appointment, token = booked
+    post(client, token, "about", calm(section("about")))
 
     response = post(client, token, "goals", {"goals_concerns": SCRIPT})
 
@@ -747,8 +1033,9 @@ def test_markup_typed_in_free_text_is_stored_as_typed_and_always_shown_escaped(c
     assert row.answers["goals_concerns"] == SCRIPT
     page = client.get(f"/intake/{token}/goals").text
     with app.test_request_context():
-        summary = build_summary(row.answers, row.version)
-        partial = render_template("intake/_summary.html", summary=summary)
+        summary = build_summary(row.answers, row.version, row.sections_done, row.flags_raised)
+        assert summary.shared
+        partial = render_template("intake/_summary.html", summary=summary, zone=ZoneInfo("UTC"))
         printed = render_template(
             "intake/summary_print.html",
             summary=summary,
@@ -761,79 +1048,219 @@ def test_markup_typed_in_free_text_is_stored_as_typed_and_always_shown_escaped(c
         assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
 
 
-# --- crisis -------------------------------------------------------------------------------
+# --- panels and alerts --------------------------------------------------------------------
+
+# Every choice that opens a panel on its own, page by page: (question, choice) -> panel.
+MARKED = {
+    "mood": {("phq9_9", v): "self_harm" for v in ("1", "2", "3")},
+    "asq": {
+        **{(f"asq_{n}", "yes"): "self_harm" for n in range(1, 5)},
+        ("asq_5", "yes"): "emergency",
+    },
+    "safety": {
+        ("heart_now", "yes"): "emergency",
+        **{
+            ("digestion_red_flags", v): "see_doctor"
+            for v in ("blood_in_stool", "weight_loss", "swallowing", "vomiting")
+        },
+        **{
+            ("heart_red_flags", v): "see_doctor"
+            for v in ("chest_on_effort", "faint", "breathless_rest")
+        },
+    },
+    "heart": {
+        (q, "4"): "see_doctor"
+        for q in ("heart_racing", "heart_skipped", "heart_breathless", "heart_chest_tight")
+    },
+}
 
 
-def test_risk_choices_are_marked_for_the_script(client, booked):
-    """The PHQ-9 item 9 radios above "Not at all" (1-3) and "yes" to chest pain now carry
-    data-crisis, so the page's script can show the panel at once; nothing else does."""
+def test_risk_choices_are_marked_with_the_panel_they_open(client, booked):
+    """On every page of both forms, the choices that open a panel carry data-alert naming it:
+    PHQ-9 item 9 above "Not at all" and yes to ASQ questions 1-4 the self-harm panel, "yes" to
+    chest pain now and to ASQ question 5 the emergency panel, each red-flag sign and a heart
+    symptom rated "Very severe" the see-a-doctor panel; nothing else is marked, and the old
+    data-crisis mark is gone."""
     _, token = booked
 
     marked = {}
-    for part_id in ("goals", "mood", "heart"):
-        parsed = Page(client.get(f"/intake/{token}/{part_id}").text)
-        marked[part_id] = {(f["name"], f["value"]) for f in parsed.fields if "data-crisis" in f}
+    for part in SECTIONS:
+        page = client.get(f"/intake/{token}/{part.id}").text
+        assert "data-crisis" not in page, part.id
+        fields = Page(page).fields
+        found = {(f["name"], f["value"]): f["data-alert"] for f in fields if "data-alert" in f}
+        if found:
+            marked[part.id] = found
 
-    assert marked == {
-        "goals": set(),
-        "mood": {("phq9_9", "1"), ("phq9_9", "2"), ("phq9_9", "3")},
-        "heart": {("heart_now", "yes")},
-    }
+    assert marked == MARKED
 
 
-def test_item_9_above_not_at_all_shows_the_crisis_text_next_and_at_the_end(client, booked):
-    """Before any risk answer the crisis panel is on the page but hidden. After "Several
-    days" for PHQ-9 item 9, the next page and the thank-you page show it (not hidden) with the
-    clinic's crisis text, which by default gives 988 and 911."""
+def test_item_9_above_not_at_all_shows_the_self_harm_panel_next_and_at_the_end(client, booked):
+    """Before any risk answer the three panels are on the page but hidden. After "Several
+    days" for PHQ-9 item 9, the next page (the ASQ) and the thank-you page show the self-harm
+    panel alone, with the crisis lines of the patient's country (a London patient: Samaritans,
+    NHS 111 and 999), the clinic's follow-up promise and the invitation to carry on."""
     _, token = booked
-    hidden, _ = crisis_panel(client.get(f"/intake/{token}/mood").text)
+    before = client.get(f"/intake/{token}/mood").text
 
     response = post(client, token, "mood", {**calm(section("mood")), "phq9_9": "1"})
 
-    assert hidden is False
-    assert response.status_code == 303
-    assert response.headers["Location"].endswith(f"/intake/{token}/anxiety")
-    for url in (f"/intake/{token}/anxiety", f"/intake/{token}/done"):
-        shown, text = crisis_panel(client.get(url).text)
-        assert shown, url
-        assert " ".join(DEFAULT_CRISIS_TEXT.split()) in text
-        assert "988" in text and "911" in text
+    assert shown_panels(before) == set()
+    assert goes_to(response, token, "asq")
+    for url in (f"/intake/{token}/asq", f"/intake/{token}/done"):
+        page = client.get(url).text
+        assert shown_panels(page) == {"self_harm"}, url
+        _, text = panel(page, "self_harm")
+        assert "Samaritans free on 116 123" in text and "NHS 111" in text, url
+        assert "call 999" in text and "988" not in text, url
+        assert "Someone from the clinic will read your answers" in text, url
+        assert KEEP_GOING in visible_text(page), url
 
 
-def test_chest_pain_now_is_also_a_crisis_and_shows_the_clinics_own_text(client, booked):
-    """ "Yes" to chest pain or severe breathlessness right now is a crisis too: the next page
-    shows the panel with the crisis text the clinic set (not the default)."""
+def test_chest_pain_now_shows_the_emergency_panel_and_does_not_invite_going_on(client, booked):
+    """ "Yes" to chest pain or severe breathlessness right now shows, on the next page and at
+    the end, the emergency panel alone (call 999 now), not the self-harm one, and nothing the
+    patient can see invites them to keep going; the consult is urgent with one emergency
+    alert."""
     appointment, token = booked
+
+    response = post(client, token, "safety", {**calm(section("safety")), "heart_now": "yes"})
+
+    assert goes_to(response, token, "medications")
+    for url in (f"/intake/{token}/medications", f"/intake/{token}/done"):
+        page = client.get(url).text
+        assert shown_panels(page) == {"emergency"}, url
+        _, text = panel(page, "emergency")
+        assert "Call 999 now" in text, url
+        assert KEEP_GOING not in visible_text(page), url
+    assert fresh(appointment.id).urgent
+    assert intake_alerts(appointment.id) == [("emergency", "red")]
+
+
+def test_a_patient_in_another_country_sees_the_clinics_own_text(client, booked):
+    """A patient who chose "Another country" sees, in the emergency and self-harm panels,
+    the crisis text the clinic set for other countries (not the default, nor the numbers of
+    the country their time zone is in) and "your local emergency number"."""
+    appointment, token = booked
+    own = "Call the Test Valley crisis line on 555 0199 now."
     settings = db.session.get(ClinicSettings, 1)
-    settings.crisis_text = "Call the Test Valley crisis line on 555 0199 now."
+    settings.crisis_text = own
     db.session.commit()
 
-    response = post(client, token, "heart", {**calm(section("heart")), "heart_now": "yes"})
+    chosen = post(client, token, "about", {**calm(section("about")), "country": "other"})
+    response = post(client, token, "safety", {**calm(section("safety")), "heart_now": "yes"})
 
-    assert response.headers["Location"].endswith(f"/intake/{token}/lifestyle")
-    shown, text = crisis_panel(client.get(f"/intake/{token}/lifestyle").text)
-    assert shown
-    assert "Call the Test Valley crisis line on 555 0199 now." in text
-    assert "Suicide & Crisis Lifeline" not in text
+    assert goes_to(chosen, token, "goals")
+    assert response_row(appointment.id).country == ""
+    assert goes_to(response, token, "medications")
+    page = client.get(f"/intake/{token}/medications").text
+    assert shown_panels(page) == {"emergency"}
+    for kind in ("emergency", "self_harm"):
+        _, text = panel(page, kind)
+        assert own in text, kind
+        assert "your local emergency number" in text, kind
+        assert " ".join(DEFAULT_CRISIS_TEXT.split()) not in text, kind
+        for elsewhere in ("Samaritans", "999", "988", "911"):
+            assert elsewhere not in text, (kind, elsewhere)
     assert fresh(appointment.id).urgent
 
 
-def test_answers_without_risk_keep_the_panel_hidden_and_raise_no_alert(client, booked):
-    """High but not red answers (PHQ-9 18 with item 9 "Not at all", GAD-7 21) leave the panel
-    hidden on the next page and at the end, the consult not urgent and no alert written."""
+def test_answers_without_risk_keep_the_panels_hidden_and_raise_no_urgent_alert(client, booked):
+    """High but not red answers (PHQ-9 18 with item 9 "Not at all", GAD-7 21) leave every
+    panel hidden on the next page and at the end, the consult not urgent and no urgent email
+    written; the only alert is the staff-only amber one for the high GAD-7."""
     appointment, token = booked
-    mood = {f"phq9_{n}": "2" for n in range(3, 9)} | {"phq9_1": "3", "phq9_2": "3", "phq9_9": "0"}
+    mood = {"phq9_1": "3", "phq9_2": "3", "phq9_9": "0"}
+    mood_more = {f"phq9_{n}": "2" for n in range(3, 9)}
 
-    post(client, token, "mood", mood)
-    post(client, token, "anxiety", high(section("anxiety")))
+    steps = [
+        post(client, token, "mood", mood),
+        post(client, token, "mood_more", mood_more),
+        post(client, token, "anxiety", high(section("anxiety"))),
+        post(client, token, "anxiety_more", high(section("anxiety_more"))),
+    ]
 
-    assert score(response_row(appointment.id).answers).phq9 == 18
-    for url in (f"/intake/{token}/stress", f"/intake/{token}/done"):
-        shown, _ = crisis_panel(client.get(url).text)
-        assert not shown, url
+    assert [s.headers["Location"].rsplit("/", 1)[1] for s in steps] == [
+        "mood_more",
+        "anxiety",
+        "anxiety_more",
+        "safety",
+    ]
+    answers = response_row(appointment.id).answers
+    assert score(answers).phq9 == 18 and score(answers).gad7 == 21
+    for url in (f"/intake/{token}/safety", f"/intake/{token}/done"):
+        assert shown_panels(client.get(url).text) == set(), url
     assert not fresh(appointment.id).urgent
     assert response_row(appointment.id).urgent_at is None
     assert outbox(appointment.id, "urgent_intake") == []
+    assert intake_alerts(appointment.id) == [("high_score", "amber")]
+
+
+# (first answer, the page it leads to, the panel, another answer of the same kind)
+RED_FLAG_KINDS = [
+    pytest.param(
+        ("safety", {"heart_now": "yes"}),
+        "medications",
+        "emergency",
+        ("asq", {"asq_5": "yes"}),
+        id="chest-pain-now",
+    ),
+    pytest.param(
+        ("mood", {"phq9_9": "1"}),
+        "asq",
+        "self_harm",
+        ("asq", {"asq_2": "yes"}),
+        id="item-9",
+    ),
+    pytest.param(
+        ("safety", {"digestion_red_flags": ["blood_in_stool"]}),
+        "medications",
+        "see_doctor",
+        ("safety", {"heart_red_flags": ["faint"]}),
+        id="blood-in-stool",
+    ),
+    pytest.param(
+        ("asq", {"asq_5": "yes"}),
+        "anxiety",
+        "emergency",
+        ("safety", {"heart_now": "yes"}),
+        id="asq-right-now",
+    ),
+]
+
+
+@pytest.mark.parametrize("first, following, kind, same_kind", RED_FLAG_KINDS)
+def test_each_red_flag_kind_shows_its_own_panel_and_raises_one_alert(
+    client, booked, first, following, kind, same_kind
+):
+    """Without JavaScript, saving an answer that needs care shows its own panel alone on the
+    next page and at the end (the emergency panel never invites the patient to keep going;
+    the self-harm one does). It raises exactly one staff alert of its kind (red and urgent,
+    with one email each to the practitioner and the clinic, for emergency and self-harm;
+    amber, no email, for see-a-doctor), and neither saving it again nor another answer of
+    the same kind raises a second one."""
+    appointment, token = booked
+    urgent = kind in ("emergency", "self_harm")
+    part_id, answers = first
+
+    response = post(client, token, part_id, answers)
+
+    assert goes_to(response, token, following)
+    for url in (f"/intake/{token}/{following}", f"/intake/{token}/done"):
+        page = client.get(url).text
+        assert shown_panels(page) == {kind}, url
+        assert (KEEP_GOING in visible_text(page)) == (kind == "self_harm"), url
+    assert intake_alerts(appointment.id) == [(kind, "red" if urgent else "amber")]
+    assert fresh(appointment.id).urgent is urgent
+    assert len(outbox(appointment.id, "urgent_intake")) == (2 if urgent else 0)
+
+    again = post(client, token, part_id, answers)
+    more = post(client, token, *same_kind)
+
+    assert again.status_code == 303 and more.status_code == 303
+    assert kind in score(response_row(appointment.id).answers).alerts
+    assert intake_alerts(appointment.id) == [(kind, "red" if urgent else "amber")]
+    assert len(outbox(appointment.id, "urgent_intake")) == (2 if urgent else 0)
 
 
 def forbidden_in_alerts(answers: dict) -> list[str]:
@@ -851,25 +1278,32 @@ def forbidden_in_alerts(answers: dict) -> list[str]:
 def test_a_risk_answer_marks_the_consult_urgent_and_alerts_staff_without_health_details(
     client, booked
 ):
-    """PHQ-9 item 9 "More than half the days" (with daily life "Very difficult") marks the
-    consult urgent and writes one urgent_intake email each to the practitioner and to the
-    clinic's contact address. The composed subject, text and HTML name the consult reference
-    and link to it for staff, and say nothing about health: not the questionnaire, the
-    questions, the answers or the flags (red and amber) they raise."""
+    """PHQ-9 item 9 "More than half the days" (with a positive PHQ-2, then daily life "Very
+    difficult" on the rest of the PHQ-9) marks the consult urgent, opens one self-harm alert
+    and writes one urgent_intake email each to the practitioner and to the clinic's contact
+    address. The composed subject, text and HTML name the consult reference and link to it
+    for staff, and say nothing about health: not the questionnaire, the questions, the answers
+    or the flags (red and amber) they raise."""
     appointment, token = booked
     assert not fresh(appointment.id).urgent
-    response = post(client, token, "mood", {"phq9_9": "2", "phq9_difficulty": "very"})
+    response = post(client, token, "mood", {"phq9_1": "2", "phq9_2": "1", "phq9_9": "2"})
+    more = post(client, token, "mood_more", {"phq9_difficulty": "very"})
 
-    assert response.status_code == 303
+    assert goes_to(response, token, "mood_more")
+    assert goes_to(more, token, "asq")
     row = fresh(appointment.id)
     assert row.urgent is True
     assert row.intake.urgent_at is not None
+    assert intake_alerts(appointment.id) == [("self_harm", "red")]
     alerts = outbox(appointment.id, "urgent_intake")
     assert sorted(m.recipient for m in alerts) == sorted([DOCTOR_EMAIL, CLINIC_EMAIL])
     assert {m.audience for m in alerts} == {"staff"}
     words = forbidden_in_alerts(response_row(appointment.id).answers)
-    assert {"More than half the days", "Very difficult"} <= set(words)
-    assert len(score(response_row(appointment.id).answers).flags) == 2
+    assert {"More than half the days", "Several days", "Very difficult"} <= set(words)
+    assert [f.code for f in score(response_row(appointment.id).answers).flags] == [
+        "phq9_item9",
+        "difficulty",
+    ]
     for message in alerts:
         composed = compose(message)
         assert composed.invite is None
@@ -883,9 +1317,13 @@ def test_a_risk_answer_marks_the_consult_urgent_and_alerts_staff_without_health_
         assert "phq" not in str(message.payload).lower()
 
 
-def test_a_second_risk_answer_or_saving_again_writes_no_second_alert(client, booked):
-    """Once urgent, another red answer (a higher item 9, then chest pain now) or saving the
-    same page again writes no more alerts and keeps the first urgent time."""
+def test_a_second_risk_answer_of_the_same_kind_or_saving_again_writes_no_second_alert(
+    client, booked
+):
+    """Once a self-harm alert is open, another answer of that kind (a higher item 9, yes on
+    the ASQ) or saving the same page again writes no more alerts or emails and keeps the first
+    urgent time. An emergency (chest pain now) is a new kind: it opens its own alert, with its
+    own emails, once."""
     appointment, token = booked
     post(client, token, "mood", {"phq9_9": "1"})
     first = response_row(appointment.id).urgent_at
@@ -893,28 +1331,290 @@ def test_a_second_risk_answer_or_saving_again_writes_no_second_alert(client, boo
 
     post(client, token, "mood", {"phq9_9": "1"})
     post(client, token, "mood", {"phq9_9": "3"})
-    post(client, token, "heart", {"heart_now": "yes"})
+    post(client, token, "asq", {"asq_1": "yes", "asq_3": "yes"})
 
+    assert intake_alerts(appointment.id) == [("self_harm", "red")]
     assert len(outbox(appointment.id, "urgent_intake")) == 2
+
+    post(client, token, "safety", {"heart_now": "yes"})
+    post(client, token, "safety", {"heart_now": "yes"})
+    post(client, token, "asq", {"asq_5": "yes"})
+
+    assert intake_alerts(appointment.id) == [("self_harm", "red"), ("emergency", "red")]
+    assert len(outbox(appointment.id, "urgent_intake")) == 4
     assert response_row(appointment.id).urgent_at == first
     assert fresh(appointment.id).urgent
 
 
 def test_changing_the_answer_back_does_not_clear_urgent(client, booked):
     """Answering item 9 "Not at all" after "Several days" stores the new answer, but the
-    consult stays urgent (with its first urgent time) and the alerts stand."""
+    consult stays urgent (with its first urgent time), the flag is kept and the alerts
+    stand."""
     appointment, token = booked
     post(client, token, "mood", {"phq9_9": "1"})
     first = response_row(appointment.id).urgent_at
 
     response = post(client, token, "mood", {"phq9_9": "0"})
 
-    assert response.status_code == 303
+    assert goes_to(response, token, "anxiety")
     row = response_row(appointment.id)
     assert row.answers["phq9_9"] == "0"
     assert row.urgent_at == first
     assert fresh(appointment.id).urgent is True
+    assert list(flags_raised(appointment.id)) == ["phq9_item9"]
+    assert intake_alerts(appointment.id) == [("self_harm", "red")]
     assert len(outbox(appointment.id, "urgent_intake")) == 2
+
+
+def test_editing_an_answer_keeps_the_reason_for_its_flag(client, booked, app):
+    """Item 9 saved as "More than half the days", then changed to "Not at all": the consult
+    stays urgent; the kept flag names the answer that raised it and the save it came with;
+    both saves are revisions with their own values; and the practitioner's summary shows the
+    flag as raised by an earlier answer since changed, with that answer."""
+    appointment, token = booked
+    post(client, token, "about", calm(section("about")))  # agrees to share
+    mood = {"phq9_1": "0", "phq9_2": "0"}
+    raised = post(client, token, "mood", {**mood, "phq9_9": "2"})
+    changed = post(client, token, "mood", {**mood, "phq9_9": "0"})
+
+    assert goes_to(raised, token, "asq") and goes_to(changed, token, "anxiety")
+    assert fresh(appointment.id).urgent
+    item9 = question("phq9_9")
+    flag = flags_raised(appointment.id)["phq9_item9"]
+    assert flag.level == "red"
+    assert flag.reason == f"{item9.text}: More than half the days"
+    assert flag.revision == 2
+    saves = [(r.number, r.section_id, r.answers) for r in revisions(appointment.id)]
+    assert [s[:2] for s in saves] == [(1, "about"), (2, "mood"), (3, "mood")]
+    assert [s[2] for s in saves[1:]] == [{**mood, "phq9_9": "2"}, {**mood, "phq9_9": "0"}]
+
+    create_staff(DOCTOR_EMAIL, "practitioner", PASSWORD)
+    staff = app.test_client()
+    assert sign_in(staff, DOCTOR_EMAIL).status_code == 303
+    page = staff.get(f"/staff/consults/{fresh(appointment.id).reference}")
+
+    assert page.status_code == 200
+    flags = re.findall(r'<li class="flag flag-(\w+)( flag-earlier)?">(.*?)</li>', page.text, re.S)
+    [(level, earlier, body)] = [f for f in flags if "PHQ-9 item 9" in text_of(f[2])]
+    text = text_of(body)
+    assert (level, earlier) == ("red", " flag-earlier")
+    assert "raised by an earlier answer the patient has since changed" in text
+    assert f"The answer that raised it: {item9.text}: More than half the days" in text
+
+
+# --- item 9 left blank --------------------------------------------------------------------
+
+
+def test_a_blank_item_9_is_prompted_once_then_saved_and_flagged(client, booked):
+    """The mood page sent with item 9 blank is not saved: it comes back (200) with the
+    patient's other answers still picked, a gentle prompt beside item 9 alone (linked to it by
+    aria-describedby) and a hidden item9_prompted field; nothing is stored. Sent again with
+    that field, it is saved without item 9 (303 to the next part) and raises the amber
+    item9_skipped flag and alert, with no urgent mark or email."""
+    appointment, token = booked
+    save(token, "goals", SAVED_GOALS)
+    before = stored(appointment.id)
+    mood = {"phq9_1": "1", "phq9_2": "0"}  # a browser sends no radio for a blank question
+
+    first = post(client, token, "mood", mood)
+
+    assert first.status_code == 200
+    assert stored(appointment.id) == before
+    prompts = re.findall(r'<p class="prompt" id="([\w-]+)-prompt">(.*?)</p>', first.text, re.S)
+    assert [qid for qid, _ in prompts] == ["phq9_9"]
+    assert text_of(prompts[0][1]).startswith(ITEM9_PROMPT_START)
+    blocks = first.text.split('<div class="question')[1:]
+    [block] = [b for b in blocks if 'name="phq9_9"' in b]
+    assert 'id="phq9_9-prompt"' in block
+    parsed = Page(first.text)
+    [fieldset] = [fs for fs in parsed.fieldsets if fs["legend"] == question("phq9_9").text]
+    assert "phq9_9-prompt" in fieldset["attrs"].get("aria-describedby", "").split()
+    assert [(h["name"], h["value"]) for h in parsed.hidden if h["name"] != "csrf_token"] == [
+        ("item9_prompted", "1")
+    ]
+    assert parsed.checked("phq9_1") == ["1"] and parsed.checked("phq9_2") == ["0"]
+    assert 'class="error"' not in first.text
+
+    second = post(
+        client, token, "mood", {**mood, "item9_prompted": "1"}, csrf=csrf_token(first.text)
+    )
+
+    assert goes_to(second, token, "anxiety")
+    row = response_row(appointment.id)
+    assert row.answers == {**SAVED_GOALS, **mood}
+    assert row.sections_done == ["goals", "mood"]
+    assert intake_alerts(appointment.id) == [("item9_skipped", "amber")]
+    flags = flags_raised(appointment.id)
+    assert list(flags) == ["item9_skipped"] and flags["item9_skipped"].level == "amber"
+    assert not fresh(appointment.id).urgent
+    assert outbox(appointment.id, "urgent_intake") == []
+
+
+# --- the patient's country ----------------------------------------------------------------
+
+
+def self_harm_numbers(client, token: str) -> str:
+    """The self-harm panel's text on the page after item 9 "Several days"."""
+    response = post(client, token, "mood", {"phq9_1": "0", "phq9_2": "0", "phq9_9": "1"})
+    assert goes_to(response, token, "asq")
+    page = client.get(f"/intake/{token}/asq").text
+    shown, text = panel(page, "self_harm")
+    assert shown
+    return text
+
+
+def test_crisis_numbers_follow_the_patients_time_zone(client, doctor):
+    """A patient who booked from London has "United Kingdom" picked on the first page and sees
+    999, NHS 111 and Samaritans (not 988); one who booked from New York has "United States"
+    picked and sees 988 and 911 (not 999)."""
+    _, london = book(doctor, days_ahead=3, zone=LONDON)
+    _, new_york = book(doctor, days_ahead=4, zone=NEW_YORK)
+
+    assert Page(client.get(f"/intake/{london}/about").text).checked("country") == ["GB"]
+    assert Page(client.get(f"/intake/{new_york}/about").text).checked("country") == ["US"]
+    uk = self_harm_numbers(client, london)
+    us = self_harm_numbers(client, new_york)
+
+    assert "999" in uk and "111" in uk and "Samaritans" in uk
+    assert "988" not in uk
+    assert "988" in us and "911" in us
+    assert "999" not in us and "Samaritans" not in us
+
+
+def test_the_country_chosen_on_the_first_page_picks_the_numbers(client, booked):
+    """A London patient who chooses "United States" on the first page has it stored and
+    picked when the page opens again, and sees 988 and 911, not the United Kingdom's lines."""
+    appointment, token = booked
+
+    response = post(client, token, "about", {**calm(section("about")), "country": "US"})
+
+    assert goes_to(response, token, "goals")
+    assert response_row(appointment.id).country == "US"
+    assert Page(client.get(f"/intake/{token}/about").text).checked("country") == ["US"]
+    text = self_harm_numbers(client, token)
+    assert "988" in text and "911" in text
+    assert "999" not in text and "Samaritans" not in text and "111" not in text
+
+
+# --- parts that depend on earlier answers -------------------------------------------------
+
+MOOD_ZERO = {"phq9_1": "0", "phq9_2": "0", "phq9_9": "0"}
+# Each scenario: the pages sent in turn, (part, answers, action, where it leads).
+CONDITIONAL_ROUTES = {
+    "phq2-positive": [
+        ("mood", {"phq9_1": "2", "phq9_2": "1", "phq9_9": "0"}, "next", "mood_more"),
+        ("mood_more", {"phq9_3": "1"}, "next", "anxiety"),
+        ("anxiety", {"gad7_1": "0", "gad7_2": "0"}, "back", "mood_more"),
+    ],
+    "phq2-below-3": [
+        ("mood", {"phq9_1": "1", "phq9_2": "1", "phq9_9": "0"}, "next", "anxiety"),
+        ("anxiety", {"gad7_1": "0", "gad7_2": "0"}, "back", "mood"),
+    ],
+    "item-9": [
+        ("mood", {"phq9_1": "0", "phq9_2": "0", "phq9_9": "1"}, "next", "asq"),
+        ("asq", {"asq_1": "no"}, "next", "anxiety"),
+        ("anxiety", {"gad7_1": "0", "gad7_2": "0"}, "back", "asq"),
+    ],
+    "phq2-and-item-9": [
+        ("mood", {"phq9_1": "3", "phq9_2": "0", "phq9_9": "2"}, "next", "mood_more"),
+        ("mood_more", {"phq9_3": "1"}, "next", "asq"),
+        ("asq", {"asq_1": "no"}, "next", "anxiety"),
+        ("anxiety", {"gad7_1": "0", "gad7_2": "0"}, "back", "asq"),
+        ("asq", {"asq_1": "no"}, "back", "mood_more"),
+        ("mood_more", {"phq9_3": "1"}, "back", "mood"),
+    ],
+    "gad2-positive": [
+        ("mood", MOOD_ZERO, "next", "anxiety"),
+        ("anxiety", {"gad7_1": "2", "gad7_2": "1"}, "next", "anxiety_more"),
+        ("anxiety_more", {"gad7_3": "1"}, "next", "safety"),
+        ("safety", {"heart_now": "no"}, "back", "anxiety_more"),
+    ],
+    "gad2-below-3": [
+        ("anxiety", {"gad7_1": "1", "gad7_2": "1"}, "next", "safety"),
+        ("safety", {"heart_now": "no"}, "back", "anxiety"),
+    ],
+}
+
+
+@pytest.mark.parametrize("steps", CONDITIONAL_ROUTES.values(), ids=CONDITIONAL_ROUTES.keys())
+def test_parts_that_depend_on_answers_are_asked_page_by_page_without_script(client, booked, steps):
+    """Without JavaScript the server decides the next page: a PHQ-2 of 3 or more leads to the
+    rest of the PHQ-9, below 3 (item 9 "Not at all") straight to the anxiety page; item 9
+    above "Not at all" leads to the ASQ (after the rest of the PHQ-9 when that is asked); a
+    GAD-2 of 3 or more leads to the rest of the GAD-7. "Save and go back" goes to the last
+    part asked before the page, skipping those not asked."""
+    _, token = booked
+
+    for part_id, answers, action, where in steps:
+        response = post(client, token, part_id, answers, action=action)
+
+        assert goes_to(response, token, where), (part_id, action, response.headers)
+
+
+# --- revisions and the audit log ----------------------------------------------------------
+
+
+def test_every_save_is_a_numbered_revision_and_an_audit_event_without_answers(client, booked):
+    """Three saves of two pages append three revisions, numbered 1 to 3, each with its part,
+    the questionnaire version and the values sent (a blank question as None); the latest
+    answers are what the last saves said. Each save writes one intake_saved audit event naming
+    the consult, the revision and the part, and no answer."""
+    appointment, token = booked
+    sent = [
+        ("goals", {"goals_concerns": "Tired all the time", "goals_duration": "1_to_6_months"}),
+        ("mood", {"phq9_1": "1", "phq9_2": "2", "phq9_9": "0"}),
+        ("goals", {"goals_concerns": "Sleeping badly since spring", "goals_useful": "Sleep"}),
+    ]
+
+    for part_id, answers in sent:
+        assert post(client, token, part_id, answers).status_code == 303
+
+    saves = revisions(appointment.id)
+    assert [(r.number, r.section_id, r.version) for r in saves] == [
+        (1, "goals", VERSION),
+        (2, "mood", VERSION),
+        (3, "goals", VERSION),
+    ]
+    assert [r.answers for r in saves] == [
+        {
+            "goals_concerns": "Tired all the time",
+            "goals_duration": "1_to_6_months",
+            "goals_useful": None,
+        },
+        {"phq9_1": "1", "phq9_2": "2", "phq9_9": "0"},
+        {
+            "goals_concerns": "Sleeping badly since spring",
+            "goals_duration": None,
+            "goals_useful": "Sleep",
+        },
+    ]
+    assert saves[0].saved_at <= saves[1].saved_at <= saves[2].saved_at
+    assert response_row(appointment.id).answers == {
+        "goals_concerns": "Sleeping badly since spring",
+        "goals_useful": "Sleep",
+        "phq9_1": "1",
+        "phq9_2": "2",
+        "phq9_9": "0",
+    }
+    events = audit_events("intake_saved")
+    reference = fresh(appointment.id).reference
+    assert [(e.subject, e.staff_user_id) for e in events] == [(f"consult {reference}", None)] * 3
+    assert [re.fullmatch(r"revision (\d+), part (\w+)", e.detail).groups() for e in events] == [
+        ("1", "goals"),
+        ("2", "mood"),
+        ("3", "goals"),
+    ]
+    # Beyond the revision number and the part, nothing: no text, choice or label sent.
+    words = [
+        w
+        for _, answers in sent
+        for qid, value in answers.items()
+        for w in (value, question(qid).label_for(value))
+        if not w.isdigit()
+    ]
+    assert "Tired all the time" in words and "More than half the days" in words
+    for event in events:
+        assert [w for w in words if w in event.detail] == []
 
 
 # --- emails -------------------------------------------------------------------------------
@@ -922,8 +1622,8 @@ def test_changing_the_answer_back_does_not_clear_urgent(client, booked):
 
 def test_patient_emails_offer_the_questionnaire_until_it_is_complete(client, booked):
     """The patient's booking and reminder emails, composed before the intake is done (none
-    or part of it saved), carry the /intake/<token> link in text and HTML; composed once it is
-    complete, they no longer do."""
+    or part of it saved), carry the /intake/<token> link in text and HTML; composed once every
+    pre-consult part asked is saved (the optional history not started), they no longer do."""
     appointment, token = booked
     link = f"/intake/{token}"
     to_patient = [m for m in outbox(appointment.id) if m.audience == "patient"]
@@ -938,10 +1638,11 @@ def test_patient_emails_offer_the_questionnaire_until_it_is_complete(client, boo
         return found
 
     before = links()
-    for part in SECTIONS[:-1]:
-        save(token, part.id, calm(part))
+    for part_id in CALM_PRE_CONSULT[:-1]:
+        save(token, part_id, calm(section(part_id)))
+    assert response_row(appointment.id).completed_at is None
     partly = links()
-    save(token, "contact", calm(section("contact")))
+    save(token, CALM_PRE_CONSULT[-1], calm(section(CALM_PRE_CONSULT[-1])))
     assert response_row(appointment.id).completed_at is not None
     after = links()
 
