@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from clinic.intake.crisis_help import CrisisHelp, crisis_help
 from clinic.intake.crisis_lines import country_for_zone
-from clinic.intake.questionnaire import Section
+from clinic.intake.questionnaire import Section, current_answers
 from clinic.intake.scoring import EMERGENCY, SEE_DOCTOR, SELF_HARM, alerts_for_choice, score
 from clinic.models import Appointment
 
@@ -38,7 +38,7 @@ def patient_country(appointment: Appointment) -> str:
 
 def panels_for(answers: Mapping[str, object]) -> frozenset[str]:
     """The panels these answers call for."""
-    return score(answers).alerts & frozenset(PANEL_KINDS)
+    return score(current_answers(answers)).alerts & frozenset(PANEL_KINDS)
 
 
 def patient_help(appointment: Appointment) -> PatientHelp:

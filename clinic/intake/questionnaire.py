@@ -1145,6 +1145,19 @@ def asked(form: str, answers: Mapping[str, object]) -> tuple[Section, ...]:
     return tuple(s for s in FORMS[form] if applies(s, answers))
 
 
+def current_answers(answers: Mapping[str, object]) -> dict[str, object]:
+    """The answers that count now: the rest of the PHQ-9 or GAD-7 when their screener is no
+    longer positive (lowered after those items were answered) is kept on record but left out
+    of totals. Safety answers (the ASQ) always count, asked or not."""
+    skipped = {
+        q.id
+        for s in SECTIONS
+        if s.condition in (PHQ2_POSITIVE, GAD2_POSITIVE) and not applies(s, answers)
+        for q in s.questions
+    }
+    return {qid: value for qid, value in answers.items() if qid not in skipped}
+
+
 def next_section(section_id: str, answers: Mapping[str, object]) -> Section | None:
     """The next section asked after ``section_id`` in its form, or None at the form's end."""
     part = section(section_id)
@@ -1163,7 +1176,7 @@ def minutes_left(section_id: str, answers: Mapping[str, object]) -> int:
     """About how many minutes the form takes from ``section_id`` on (at least 1)."""
     form = section(section_id).form
     parts = asked(form, answers)
-    if section(section_id) not in parts:
+    if section(section_id) not in parts:  # opened though not asked: count the whole form
         parts = FORMS[form]
     counts = [len(s.questions) for s in parts]
     ids = [s.id for s in parts]

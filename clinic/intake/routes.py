@@ -17,6 +17,7 @@ from clinic.intake import services
 from clinic.intake.patient_help import choice_panels, patient_country, patient_help
 from clinic.intake.questionnaire import (
     ESTIMATED_MINUTES,
+    FORMS,
     HISTORY,
     PRE_CONSULT,
     asked,
@@ -156,8 +157,8 @@ def _render_page(
 ):
     saved, _done = _progress(appointment)
     parts = list(asked(part.form, saved))
-    if part not in parts:
-        parts = [*parts, part]
+    if part not in parts:  # opened though its answers don't call for it: count the whole form
+        parts = list(FORMS[part.form])
     return render_template(
         "intake/section.html",
         token=token,

@@ -29,6 +29,7 @@ from clinic.intake.questionnaire import (
     Section,
     asked,
     clean_answer,
+    current_answers,
     question,
     section,
 )
@@ -126,10 +127,15 @@ def save_section(
         done.append(section_id)
     response.sections_done = done
     response.updated_at = now
-    if response.completed_at is None and {s.id for s in asked(PRE_CONSULT, answers)} <= set(done):
-        response.completed_at = now
-    scores = score(answers, done)
-    _keep_flags(response, scores, answers, revision, now)
+    # Complete while every part the answers call for is saved: a later answer that calls for a
+    # new part (a higher PHQ-2) makes it incomplete again, so emails offer the link again.
+    if {s.id for s in asked(PRE_CONSULT, answers)} <= set(done):
+        response.completed_at = response.completed_at or now
+    else:
+        response.completed_at = None
+    counted = current_answers(answers)
+    scores = score(counted, done)
+    _keep_flags(response, scores, counted, revision, now)
     for kind in sorted(scores.alerts):
         raise_alert(appointment, AlertKind(kind), now)
     if scores.urgent and response.urgent_at is None:

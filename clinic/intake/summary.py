@@ -14,7 +14,16 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from clinic.intake.questionnaire import FORMS, HISTORY, PRE_CONSULT, Question, applies, section
+from clinic.intake.questionnaire import (
+    FORMS,
+    HISTORY,
+    PRE_CONSULT,
+    VERSION,
+    Question,
+    applies,
+    current_answers,
+    section,
+)
 from clinic.intake.scoring import Scores, score
 
 
@@ -119,6 +128,8 @@ def build_summary(
 ) -> Summary:
     """The staff summary; ``recorded`` are the flags kept when raised, oldest first."""
     saved = frozenset(saved_sections)
+    if version == VERSION:  # earlier versions asked every question of every part
+        answers = current_answers(answers)
     scores = score(answers, saved)
     asked = [s for s in FORMS[PRE_CONSULT] if applies(s, answers)]
     history_started = any(s.id in saved for s in FORMS[HISTORY])

@@ -726,6 +726,24 @@ def test_the_questionnaire_is_complete_only_when_every_asked_part_is_saved(clien
     assert "Your questionnaire is complete" in client.get(f"/intake/{token}/done").text
 
 
+def test_a_later_answer_that_asks_a_new_part_reopens_the_questionnaire(client, booked):
+    """Complete with a negative PHQ-2, then raise it: the rest of the PHQ-9 is now asked, so the
+    questionnaire is incomplete again (emails offer the link again) until that part is saved,
+    when it is complete from then on."""
+    appointment, token = booked
+    for part_id in CALM_PRE_CONSULT:
+        save(token, part_id, calm(section(part_id)))
+    first = response_row(appointment.id).completed_at
+    assert first is not None
+
+    raised = post(client, token, "mood", {**calm(section("mood")), "phq9_1": "3"})
+
+    assert goes_to(raised, token, "mood_more")
+    assert response_row(appointment.id).completed_at is None
+    post(client, token, "mood_more", calm(section("mood_more")))
+    assert response_row(appointment.id).completed_at is not None
+
+
 def test_answers_can_be_changed_later_and_a_cleared_answer_is_removed(client, booked):
     """After completing, the patient can go back to a part and change it: a changed answer
     replaces the old one, an emptied text or a radio left unpicked removes the answer, and the

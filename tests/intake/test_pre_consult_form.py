@@ -15,6 +15,7 @@ from clinic.intake.questionnaire import (
     HISTORY,
     PRE_CONSULT,
     asked,
+    current_answers,
     next_section,
     previous_section,
 )
@@ -132,3 +133,25 @@ def test_the_full_instruments_are_asked_exactly_when_their_screener_reaches_3(an
     assert ("mood_more" in form) == (phq2 >= 3)
     assert ("anxiety_more" in form) == (gad2 >= 3)
     assert score(answers).phq2 == phq2 and score(answers).gad2 == gad2
+
+
+def test_answers_to_parts_no_longer_asked_stop_counting():
+    """The rest of the PHQ-9 answered, then the PHQ-2 lowered: those answers stay on record but
+    no longer count, so no PHQ-9 total or flag is built on items the patient isn't asked."""
+    rest = {f"phq9_{n}": "3" for n in range(3, 9)}
+    positive = {"phq9_1": "3", "phq9_2": "3", "phq9_9": "0", **rest}
+    assert current_answers(positive) == positive
+    assert score(current_answers(positive)).phq9 == 24
+
+    lowered = {**positive, "phq9_1": "0", "phq9_2": "0"}
+    counted = current_answers(lowered)
+    assert counted == {"phq9_1": "0", "phq9_2": "0", "phq9_9": "0"}
+    assert score(counted).phq9 is None
+    assert not [f for f in score(counted).flags if f.code.startswith("phq9")]
+
+
+def test_safety_answers_count_even_when_their_part_is_not_asked():
+    """An ASQ "right now" reached by an old link, with item 9 since lowered, still counts."""
+    answers = {"phq9_9": "0", "asq_5": "yes"}
+    assert current_answers(answers) == answers
+    assert "emergency" in score(current_answers(answers)).alerts

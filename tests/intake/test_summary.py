@@ -31,6 +31,8 @@ PHQ9_IDS = [f"phq9_{n}" for n in range(1, 10)]
 GAD7_IDS = [f"gad7_{n}" for n in range(1, 8)]
 LEVEL_ORDER = {"red": 0, "amber": 1, "info": 2}
 SHARED = {"consent_share": "yes"}
+# The questionnaire before the short form asked every PHQ-9 and GAD-7 item of everyone.
+EVERY_ITEM_ASKED = "2026-11.1"
 RAISED_AT = datetime(2030, 3, 1, 9, 30, tzinfo=UTC)
 
 
@@ -208,7 +210,7 @@ def test_no_flags_says_so(web):
 )
 def test_the_phq9_total_is_shown_with_its_band(web, total, band):
     """A complete PHQ-9 shows "<total> / 27, <band>" with the published cut points."""
-    html = partial(web, items(PHQ9_IDS, total))
+    html = partial(web, items(PHQ9_IDS, total), EVERY_ITEM_ASKED)
 
     assert screener(html, "PHQ-9 (depression)") == f"{total} / 27, {band}"
 
@@ -220,7 +222,7 @@ def test_the_phq9_total_is_shown_with_its_band(web, total, band):
 )  # fmt: skip
 def test_the_gad7_total_is_shown_with_its_band(web, total, band):
     """A complete GAD-7 shows "<total> / 21, <band>" with the published cut points."""
-    html = partial(web, items(GAD7_IDS, total))
+    html = partial(web, items(GAD7_IDS, total), EVERY_ITEM_ASKED)
 
     assert screener(html, "GAD-7 (anxiety)") == f"{total} / 21, {band}"
 
@@ -474,3 +476,23 @@ def test_answer_text_gives_the_answer_in_words(qid, value, text):
     """A choice's label (not its code), several choices' labels joined with "; ", a number
     with its unit, free text exactly as written (escaping is the template's job)."""
     assert answer_text(question(qid), value) == text
+
+
+def test_a_full_phq9_under_3_on_the_phq2_counts_only_for_the_earlier_version(web):
+    answers = items(PHQ9_IDS, 0)
+    assert screener(partial(web, answers, EVERY_ITEM_ASKED), "PHQ-9 (depression)") == (
+        "0 / 27, minimal"
+    )
+    assert screener(partial(web, answers), "PHQ-9 (depression)") == "not asked in full"
+
+
+def test_answers_to_a_part_no_longer_asked_do_not_make_a_total(web):
+    """The rest of the PHQ-9 was answered, then the PHQ-2 lowered: staff see no PHQ-9 total or
+    flag built on answers to questions the patient is no longer asked."""
+    answers = {"phq9_1": "0", "phq9_2": "0", "phq9_9": "0"}
+    answers |= {f"phq9_{n}": "3" for n in range(3, 9)}
+
+    html = partial(web, answers, saved=["mood", "mood_more"])
+
+    assert screener(html, "PHQ-9 (depression)") == "not asked in full"
+    assert "No flags." in html
