@@ -145,7 +145,6 @@ def free_consult_id() -> int:
 
 def test_the_admin_saves_every_setting_and_the_audit_names_the_fields(admin):
     form = form_of(admin, "/staff/settings")
-    crisis = "Call the Riverside crisis line on 555 0199, day or night."
     followup = "We call you back within {response} ({hours})."
     form.update(
         name="Riverside Clinic",
@@ -165,7 +164,6 @@ def test_the_admin_saves_every_setting_and_the_audit_names_the_fields(admin):
         office_closes="18:00",
         alert_escalate_minutes="60",
         followup_text=f"  {followup}\r\n",
-        crisis_text=f"  {crisis}\n",
         feed_full_names="y",
     )
 
@@ -192,13 +190,12 @@ def test_the_admin_saves_every_setting_and_the_audit_names_the_fields(admin):
         "office_closes": time(18),
         "alert_escalate_minutes": 60,
         "followup_text": followup,
-        "crisis_text": crisis,
         "feed_full_names": True,
     }
     event = last_audit("settings_changed")
     assert event.subject == "clinic settings"
     assert event.detail.split(", ") == [k for k in form if k != "csrf_token"]
-    assert "555 0199" not in event.detail  # names only, never the crisis text itself
+    assert "call you back" not in event.detail  # names only, never a text itself
     page = admin.get("/staff/settings").text
     assert "The settings were saved." in page
     assert 'value="2880, 60"' in page  # shown as the admin writes them
@@ -335,11 +332,6 @@ BAD_SETTINGS = [
         {"followup_text": "x" * 2001},
         "followup_text",
         "Please keep the follow-up text under 2000 characters.",
-    ),
-    (
-        {"crisis_text": " \r\n "},
-        "crisis_text",
-        "Please give the crisis text: patients whose answers signal a risk see it.",
     ),
 ]
 
@@ -756,8 +748,13 @@ def test_new_reminder_times_are_what_a_new_booking_schedules(admin):
 
 
 def test_the_new_crisis_text_is_what_a_patient_at_risk_sees(admin):
+    """A patient who hasn't said where they are sees the text for other countries."""
     crisis = "Call the Riverside crisis line on 555 0199 now, or 911 in an emergency."
-    change_settings_page(admin, crisis_text=crisis)
+    token = csrf_token(admin.get("/staff/settings/crisis-lines").text)
+    saved = admin.post(
+        "/staff/settings/crisis-lines/other", data={"csrf_token": token, "text": crisis}
+    )
+    assert saved.status_code == 303
     _, token = book_ben()
 
     response = post(admin, token, "mood", {**calm(section("mood")), "phq9_9": "1"})

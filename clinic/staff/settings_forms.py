@@ -1,7 +1,8 @@
-"""Forms of the admin's pages: the clinic's settings, practitioners and consult types."""
+"""Forms of the admin's pages: the clinic's settings, crisis lines, practitioners and consult
+types."""
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, StringField, TextAreaField, TimeField
+from wtforms import BooleanField, EmailField, StringField, SubmitField, TextAreaField, TimeField
 from wtforms.validators import (
     DataRequired,
     Email,
@@ -111,17 +112,6 @@ class ClinicSettingsForm(FlaskForm):
             placeholders("{hours}", "{response}"),
         ],
     )
-    crisis_text = TextAreaField(
-        "Crisis text",
-        filters=[strip],
-        validators=[
-            DataRequired(
-                "Please give the crisis text: patients whose answers signal a risk see it."
-            ),
-            Length(max=2000, message="Please keep the crisis text under 2000 characters."),
-            printable_text,
-        ],
-    )
     feed_full_names = BooleanField("Show patients' full names in calendar feeds")
 
     def validate_office_closes(self, field) -> None:
@@ -136,6 +126,37 @@ class ClinicSettingsForm(FlaskForm):
                 "The minimum notice must be shorter than the booking horizon, "
                 "or no time could ever be booked."
             )
+
+
+def _crisis_text(max_length: int) -> TextAreaField:
+    return TextAreaField(
+        "Crisis text",
+        filters=[strip],
+        validators=[
+            DataRequired(
+                "Please give the crisis text: patients whose answers signal a risk see it."
+            ),
+            Length(
+                max=max_length,
+                message=f"Please keep the crisis text under {max_length} characters.",
+            ),
+            printable_text,
+        ],
+    )
+
+
+class CrisisLineForm(FlaskForm):
+    """What patients in one listed country see; ``use_builtin`` (a second button) goes back
+    to the built-in text instead of saving ``text``."""
+
+    text = _crisis_text(1000)
+    use_builtin = SubmitField("Use the built-in text")
+
+
+class OtherCrisisTextForm(CrisisLineForm):
+    """``ClinicSettings.crisis_text``: what patients in every other country see."""
+
+    text = _crisis_text(2000)
 
 
 class PractitionerForm(FlaskForm):

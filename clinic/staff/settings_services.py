@@ -36,7 +36,6 @@ SETTINGS_FIELDS = (
     "office_closes",
     "alert_escalate_minutes",
     "followup_text",
-    "crisis_text",
     "feed_full_names",
 )
 
