@@ -239,6 +239,7 @@ def walk_staff(page: Page, site: Site, visit: Visit) -> None:
     for path, label in [
         ("/staff/closures", "staff closures"),
         ("/staff/settings", "staff settings"),
+        ("/staff/settings/crisis-lines", "staff crisis lines"),
         ("/staff/practitioners", "staff practitioners"),
         ("/staff/outbox", "staff outbox"),
         ("/staff/audit", "staff audit"),

@@ -90,6 +90,11 @@ POSTS = {
     "staff.add_closure": ("admin", "/staff/closures", "/staff/closures"),
     "staff.remove_closure": ("admin", "/staff/closures", "/staff/closures/{closure}/remove"),
     "staff.settings": ("admin", "/staff/settings", "/staff/settings"),
+    "staff.change_crisis_line": (
+        "admin",
+        "/staff/settings/crisis-lines",
+        "/staff/settings/crisis-lines/gb",
+    ),
     "staff.new_practitioner": ("admin", "/staff/practitioners/new", "/staff/practitioners/new"),
     "staff.edit_practitioner": (
         "admin",

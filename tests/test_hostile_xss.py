@@ -29,6 +29,7 @@ from clinic.models import (
     Appointment,
     ClinicSettings,
     ConsultType,
+    CrisisLine,
     HoursOverride,
     OutboxMessage,
     Patient,
@@ -55,6 +56,8 @@ def _plant(places: dict) -> dict:
     now = datetime.now(UTC)
     settings = db.session.get(ClinicSettings, 1)
     settings.name, settings.crisis_text, settings.feed_full_names = XSS, XSS, True
+    settings.followup_text = XSS
+    db.session.add(CrisisLine(country="GB", text=XSS, updated_at=now))
     for person in db.session.scalars(sa.select(Practitioner)):
         person.name, person.title, person.bio = f"Dr {XSS}", XSS, XSS
     for patient in db.session.scalars(sa.select(Patient)):
@@ -141,6 +144,7 @@ STAFF = [
     "/staff/calendar",
     "/staff/outbox",
     "/staff/settings",
+    "/staff/settings/crisis-lines",
     "/staff/practitioners",
     "/staff/practitioners/{ada}",
     "/staff/consult-types",

@@ -199,9 +199,12 @@ def test_erase_leaves_no_trace_of_the_patient_and_keeps_the_schedule(runner, cli
         for model in (IntakeRevision, IntakeFlagRaised)
     }
     assert kept == {IntakeRevision: {seeded.sam}, IntakeFlagRaised: set()}  # Sam's raised none
-    assert db.session.scalars(
-        sa.select(IntakeAlert).where(IntakeAlert.appointment_id.in_([booked.id, past.id]))
-    ).all() == []
+    assert (
+        db.session.scalars(
+            sa.select(IntakeAlert).where(IntakeAlert.appointment_id.in_([booked.id, past.id]))
+        ).all()
+        == []
+    )
 
     new = db.session.scalars(
         sa.select(OutboxMessage).where(

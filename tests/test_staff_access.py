@@ -73,6 +73,9 @@ WALK = {
     ),
     "staff.audit_log": ("GET", "/staff/audit", only("admin")),
     "staff.settings": ("GET", "/staff/settings", only("admin")),
+    "staff.crisis_lines": ("GET", "/staff/settings/crisis-lines", only("admin")),
+    # Posted with no text: the admin gets the page back with its message (422).
+    "staff.change_crisis_line": ("POST", "/staff/settings/crisis-lines/gb", only("admin")),
     "staff.practitioners": ("GET", "/staff/practitioners", only("admin")),
     "staff.new_practitioner": ("GET", "/staff/practitioners/new", only("admin")),
     "staff.edit_practitioner": ("GET", "/staff/practitioners/{ada}", only("admin")),

@@ -40,7 +40,7 @@ from clinic.staff.settings_services import (
 )
 from tests import factories
 from tests.conftest import csrf_token
-from tests.intake.test_intake_flow import calm, crisis_panel, post
+from tests.intake.test_intake_flow import calm, panel, post
 from tests.staff_support import audit_count, seed_staff_clinic, sign_in
 
 
@@ -62,11 +62,12 @@ def admin(client):
 
 
 class FormValues(HTMLParser):
-    """What a browser would send for a page's form: fields, ticked boxes, chosen options."""
+    """What a browser would send for a page's form: fields, ticked boxes, chosen options.
+    Boxes ticked under one name (the office days) give the list of their values."""
 
     def __init__(self, html: str):
         super().__init__()
-        self.values: dict[str, str] = {}
+        self.values: dict[str, str | list[str]] = {}
         self._select: str | None = None
         self._textarea: str | None = None
         self.feed(html)
@@ -74,7 +75,11 @@ class FormValues(HTMLParser):
     def handle_starttag(self, tag, attrs):
         a = dict(attrs)
         name = a.get("name")
-        if tag == "input" and name and (a.get("type") != "checkbox" or "checked" in a):
+        if tag == "input" and name and a.get("type") == "checkbox" and "checked" in a:
+            value = a.get("value") or ""
+            before = self.values.get(name)
+            self.values[name] = value if before is None else [*_as_list(before), value]
+        elif tag == "input" and name and a.get("type") != "checkbox":
             self.values[name] = a.get("value") or ""
         elif tag == "select":
             self._select = name
@@ -98,7 +103,11 @@ class FormValues(HTMLParser):
             self.values[self._textarea] += data
 
 
-def form_of(client, url: str) -> dict[str, str]:
+def _as_list(value: str | list[str]) -> list[str]:
+    return value if isinstance(value, list) else [value]
+
+
+def form_of(client, url: str) -> dict[str, str | list[str]]:
     page = client.get(url)
     assert page.status_code == 200, url
     return FormValues(page.text).values
@@ -136,7 +145,7 @@ def free_consult_id() -> int:
 
 def test_the_admin_saves_every_setting_and_the_audit_names_the_fields(admin):
     form = form_of(admin, "/staff/settings")
-    crisis = "Call the Riverside crisis line on 555 0199, day or night."
+    followup = "We call you back within {response} ({hours})."
     form.update(
         name="Riverside Clinic",
         timezone="Europe/London",
@@ -150,7 +159,11 @@ def test_the_admin_saves_every_setting_and_the_audit_names_the_fields(admin):
         daily_cap="6",
         reminder_minutes=" 60, 2880 ,60",
         change_cutoff_minutes="1440",
-        crisis_text=f"  {crisis}\n",
+        office_days=["1", "3", "5"],
+        office_opens="08:30",
+        office_closes="18:00",
+        alert_escalate_minutes="60",
+        followup_text=f"  {followup}\r\n",
         feed_full_names="y",
     )
 
@@ -172,16 +185,25 @@ def test_the_admin_saves_every_setting_and_the_audit_names_the_fields(admin):
         "daily_cap": 6,
         "reminder_minutes": "2880,60",
         "change_cutoff_minutes": 1440,
-        "crisis_text": crisis,
+        "office_days": "1,3,5",
+        "office_opens": time(8, 30),
+        "office_closes": time(18),
+        "alert_escalate_minutes": 60,
+        "followup_text": followup,
         "feed_full_names": True,
     }
     event = last_audit("settings_changed")
     assert event.subject == "clinic settings"
     assert event.detail.split(", ") == [k for k in form if k != "csrf_token"]
-    assert "555 0199" not in event.detail  # names only, never the crisis text itself
+    assert "call you back" not in event.detail  # names only, never a text itself
     page = admin.get("/staff/settings").text
     assert "The settings were saved." in page
     assert 'value="2880, 60"' in page  # shown as the admin writes them
+    assert form_of(admin, "/staff/settings")["office_days"] == ["1", "3", "5"]
+    assert (
+        "Patients now read: We call you back within 1 office hour "
+        "(Tuesday, Thursday and Saturday, 8:30 to 18:00 (Europe/London))." in unescape(page)
+    )
 
 
 def test_saving_the_page_as_shown_changes_nothing_and_audits_nothing(admin):
@@ -276,10 +298,40 @@ BAD_SETTINGS = [
         "Please give at most 5 reminder times.",
     ),
     ({"change_cutoff_minutes": "10081"}, "change_cutoff_minutes", MINUTES.format(0, 10080)),
+    ({"office_days": []}, "office_days", "Please tick at least one day."),
+    ({"office_days": ["0", "7"]}, "office_days", "Please tick days from Monday to Sunday only."),
+    ({"office_days": "Monday"}, "office_days", "Please tick days from Monday to Sunday only."),
+    ({"office_opens": ""}, "office_opens", "Please give the time the office opens."),
+    ({"office_opens": "9am"}, "office_opens", "Use a time like 09:30."),
+    ({"office_closes": "24:00"}, "office_closes", "Use a time like 09:30."),
     (
-        {"crisis_text": " \r\n "},
-        "crisis_text",
-        "Please give the crisis text: patients whose answers signal a risk see it.",
+        {"office_opens": "17:00", "office_closes": "09:00"},
+        "office_closes",
+        "The office must close later in the day than it opens.",
+    ),
+    (
+        {"office_opens": "09:00", "office_closes": "09:00"},
+        "office_closes",
+        "The office must close later in the day than it opens.",
+    ),
+    ({"alert_escalate_minutes": "14"}, "alert_escalate_minutes", MINUTES.format(15, 1440)),
+    ({"alert_escalate_minutes": "1441"}, "alert_escalate_minutes", MINUTES.format(15, 1440)),
+    ({"alert_escalate_minutes": ""}, "alert_escalate_minutes", MINUTES.format(15, 1440)),
+    (
+        {"followup_text": "  "},
+        "followup_text",
+        "Please give the follow-up text: patients whose answers raise a flag read it.",
+    ),
+    (
+        {"followup_text": "We reply within {hour}."},
+        "followup_text",
+        "The only placeholders this text can hold are {hours} and {response}.",
+    ),
+    ({"followup_text": "We reply soon.\x1b[2J"}, "followup_text", PRINTABLE),
+    (
+        {"followup_text": "x" * 2001},
+        "followup_text",
+        "Please keep the follow-up text under 2000 characters.",
     ),
 ]
 
@@ -696,14 +748,20 @@ def test_new_reminder_times_are_what_a_new_booking_schedules(admin):
 
 
 def test_the_new_crisis_text_is_what_a_patient_at_risk_sees(admin):
+    """A patient who says they are in another country sees the text for other countries."""
     crisis = "Call the Riverside crisis line on 555 0199 now, or 911 in an emergency."
-    change_settings_page(admin, crisis_text=crisis)
+    token = csrf_token(admin.get("/staff/settings/crisis-lines").text)
+    saved = admin.post(
+        "/staff/settings/crisis-lines/other", data={"csrf_token": token, "text": crisis}
+    )
+    assert saved.status_code == 303
     _, token = book_ben()
+    post(admin, token, "about", {**calm(section("about")), "country": "other"})
 
     response = post(admin, token, "mood", {**calm(section("mood")), "phq9_9": "1"})
 
     assert response.status_code == 303
-    shown, text = crisis_panel(admin.get(response.headers["Location"]).text)
+    shown, text = panel(admin.get(response.headers["Location"]).text, "self_harm")
     assert shown and crisis in text
     assert "Suicide & Crisis Lifeline" not in text
 

@@ -34,6 +34,7 @@ from clinic.staff import (  # noqa: E402,F401
     consult_actions,
     consult_list,
     consults,
+    crisis_line_pages,
     outbox_admin,
     phone_booking,
     schedule,

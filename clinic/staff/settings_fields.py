@@ -1,5 +1,6 @@
-"""Form fields and checks for the admin's settings pages: bounded numbers, reminder times and
-video-meeting links, each refused with a message that says what to write instead."""
+"""Form fields and checks for the admin's settings pages: bounded numbers, reminder times,
+office days, video-meeting links and texts with placeholders, each refused with a message
+that says what to write instead."""
 
 from __future__ import annotations
 
@@ -7,10 +8,11 @@ import re
 import unicodedata
 from urllib.parse import urlsplit
 
-from wtforms import IntegerField, StringField
+from wtforms import Field, IntegerField, StringField
 from wtforms.validators import ValidationError
 
 from clinic.formatting import CONTROL_CATEGORIES
+from clinic.staff.availability_forms import WEEKDAY_NAMES
 
 _DIGITS = re.compile(r"[0-9]{1,7}")
 REMINDER_RANGE = (5, 10080)  # five minutes to one week before the start
@@ -74,6 +76,47 @@ class ReminderTimesField(StringField):
         if self.raw_data:
             return self.raw_data[0]
         return ", ".join(self.data.split(",")) if self.data else ""
+
+
+class WeekdaysField(Field):
+    """Days of the week, one checkbox each (the template draws them in a fieldset).
+
+    ``data`` is stored form: the ticked days' numbers (Monday=0 .. Sunday=6) in order, joined
+    by commas ("0,1,2,3,4"), as ``ClinicSettings.office_days`` keeps them. At least one.
+    """
+
+    choices = tuple((str(day), name) for day, name in enumerate(WEEKDAY_NAMES))
+
+    def process_data(self, value):
+        self.data = value if isinstance(value, str) else ""
+
+    def process_formdata(self, valuelist):
+        ticked = {value.strip() for value in valuelist if value.strip()}
+        self.data = ",".join(value for value, _ in self.choices if value in ticked)
+        if ticked - {value for value, _ in self.choices}:
+            raise ValueError("Please tick days from Monday to Sunday only.")
+
+    def pre_validate(self, form):
+        if not self.process_errors and not self.data:
+            raise ValidationError("Please tick at least one day.")
+
+    def ticked(self, value: str) -> bool:
+        return value in (self.data or "").split(",")
+
+
+def placeholders(*allowed: str):
+    """A check that a text holds no placeholder but ``allowed`` ones ("{hours}"), so that a
+    mistyped one ("{hour}") is caught here rather than shown to patients as written."""
+    names = " and ".join(", ".join(allowed).rsplit(", ", 1))
+
+    def check(form, field) -> None:
+        sample = field.data or ""
+        for placeholder in allowed:
+            sample = sample.replace(placeholder, "")
+        if "{" in sample or "}" in sample:
+            raise ValidationError(f"The only placeholders this text can hold are {names}.")
+
+    return check
 
 
 def meeting_link(form, field) -> None:

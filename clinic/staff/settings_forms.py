@@ -1,14 +1,26 @@
-"""Forms of the admin's pages: the clinic's settings, practitioners and consult types."""
+"""Forms of the admin's pages: the clinic's settings, crisis lines, practitioners and consult
+types."""
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Email, Length, Optional, Regexp, ValidationError
+from wtforms import BooleanField, EmailField, StringField, SubmitField, TextAreaField, TimeField
+from wtforms.validators import (
+    DataRequired,
+    Email,
+    InputRequired,
+    Length,
+    Optional,
+    Regexp,
+    ValidationError,
+)
 
 from clinic.booking.forms import ZoneField, printable, printable_text
+from clinic.staff.availability_forms import TIME_FORMATS
 from clinic.staff.settings_fields import (
     ReminderTimesField,
+    WeekdaysField,
     WholeNumberField,
     meeting_link,
+    placeholders,
     strip,
 )
 
@@ -26,6 +38,15 @@ def _name(label: str, required: str, max_length: int = 120) -> StringField:
             Length(max=max_length, message=f"Please keep it under {max_length} characters."),
             printable,
         ],
+    )
+
+
+def _clock(label: str, required: str) -> TimeField:
+    return TimeField(
+        label,
+        format=TIME_FORMATS,
+        validators=[InputRequired(required)],
+        invalid_value_message="Use a time like 09:30.",
     )
 
 
@@ -73,18 +94,30 @@ class ClinicSettingsForm(FlaskForm):
     change_cutoff_minutes = WholeNumberField(
         "Online changes close (minutes before the start)", 0, 10080, "minutes"
     )
-    crisis_text = TextAreaField(
-        "Crisis text",
+    office_days = WeekdaysField("Office days")
+    office_opens = _clock("Office opens", "Please give the time the office opens.")
+    office_closes = _clock("Office closes", "Please give the time the office closes.")
+    alert_escalate_minutes = WholeNumberField(
+        "Urgent alerts go to the admins after (minutes)", 15, 1440, "minutes"
+    )
+    followup_text = TextAreaField(
+        "What a patient with a flagged answer is told will happen next",
         filters=[strip],
         validators=[
             DataRequired(
-                "Please give the crisis text: patients whose answers signal a risk see it."
+                "Please give the follow-up text: patients whose answers raise a flag read it."
             ),
-            Length(max=2000, message="Please keep the crisis text under 2000 characters."),
+            Length(max=2000, message="Please keep the follow-up text under 2000 characters."),
             printable_text,
+            placeholders("{hours}", "{response}"),
         ],
     )
     feed_full_names = BooleanField("Show patients' full names in calendar feeds")
+
+    def validate_office_closes(self, field) -> None:
+        opens = self.office_opens.data
+        if field.data is not None and opens is not None and field.data <= opens:
+            raise ValidationError("The office must close later in the day than it opens.")
 
     def validate_min_notice_minutes(self, field) -> None:
         horizon = self.horizon_days.data
@@ -93,6 +126,37 @@ class ClinicSettingsForm(FlaskForm):
                 "The minimum notice must be shorter than the booking horizon, "
                 "or no time could ever be booked."
             )
+
+
+def _crisis_text(max_length: int) -> TextAreaField:
+    return TextAreaField(
+        "Crisis text",
+        filters=[strip],
+        validators=[
+            DataRequired(
+                "Please give the crisis text: patients whose answers signal a risk see it."
+            ),
+            Length(
+                max=max_length,
+                message=f"Please keep the crisis text under {max_length} characters.",
+            ),
+            printable_text,
+        ],
+    )
+
+
+class CrisisLineForm(FlaskForm):
+    """What patients in one listed country see; ``use_builtin`` (a second button) goes back
+    to the built-in text instead of saving ``text``."""
+
+    text = _crisis_text(1000)
+    use_builtin = SubmitField("Use the built-in text")
+
+
+class OtherCrisisTextForm(CrisisLineForm):
+    """``ClinicSettings.crisis_text``: what patients in every other country see."""
+
+    text = _crisis_text(2000)
 
 
 class PractitionerForm(FlaskForm):

@@ -12,6 +12,7 @@ from flask_login import current_user
 from clinic.booking.availability import DEFAULT_CONSULT
 from clinic.extensions import db
 from clinic.formatting import parse_zone
+from clinic.intake.crisis_help import followup_text
 from clinic.models import ConsultType, Practitioner, Role
 from clinic.settings import clinic_settings
 from clinic.staff import bp
@@ -54,10 +55,13 @@ def settings():
         values = {name: form[name].data for name in SETTINGS_FIELDS}
         _saved(change_settings(values, current_user, datetime.now(UTC)), "The settings were")
         return redirect(url_for("staff.settings"), code=303)
-    zone = parse_zone(current.timezone)
-    return render_template("staff/settings.html", form=form, settings=current, zone=zone), _status(
-        form
-    )
+    return render_template(
+        "staff/settings.html",
+        form=form,
+        settings=current,
+        zone=parse_zone(current.timezone),
+        followup=followup_text(current),
+    ), _status(form)
 
 
 @bp.get("/practitioners")

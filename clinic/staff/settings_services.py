@@ -31,7 +31,11 @@ SETTINGS_FIELDS = (
     "daily_cap",
     "reminder_minutes",
     "change_cutoff_minutes",
-    "crisis_text",
+    "office_days",
+    "office_opens",
+    "office_closes",
+    "alert_escalate_minutes",
+    "followup_text",
     "feed_full_names",
 )
 
