@@ -17,7 +17,8 @@ from tests.staff_support import seed_staff_clinic, sign_in
 
 @pytest.fixture
 def admin(client, app):
-    """Signed in as the admin, after five sign-in events, one every way (oldest first)."""
+    """Signed in as the admin, after the patient's three intake saves and five sign-in events,
+    one every way (oldest first)."""
     seed_staff_clinic()
     assert sign_in(app.test_client(), "nobody@clinic.test", "wrong password!").status_code == 401
     assert sign_in(app.test_client(), "desk", "wrong password!").status_code == 401
@@ -53,8 +54,16 @@ def test_the_log_shows_who_did_what_newest_first(admin):
         ("desk@clinic.test", "sign in"),
         ("desk@clinic.test", "sign in failed"),
         ("unknown", "sign in failed"),
+        *[("the patient", "intake saved")] * 3,
     ]
-    unknown = table[-1]
+    saves = [(subject, detail) for _, _, _, subject, _, detail in table[5:]]
+    assert [detail for _, detail in saves] == [
+        "revision 3, part goals",
+        "revision 2, part mood",
+        "revision 1, part about",
+    ]
+    assert all(subject.startswith("consult ") for subject, _ in saves)
+    unknown = table[4]
     assert unknown[3] == "nobody@clinic.test"  # the subject holds the email that was tried
     assert unknown[4] == "127.0.0.1"
     assert unknown[5] == "wrong email or password"
@@ -70,9 +79,11 @@ def test_filter_by_staff_member(admin):
     desk = events(admin.get(f"/staff/audit?staff={staff_id('desk@clinic.test')}"))
     assert {who for _, who, *_ in desk} == {"desk@clinic.test"} and len(desk) == 2
     unknown = events(admin.get("/staff/audit?staff=unknown"))
-    assert [(who, subject) for _, who, _, subject, *_ in unknown] == [
-        ("unknown", "nobody@clinic.test")
+    assert [(who, action) for _, who, action, *_ in unknown] == [
+        ("unknown", "sign in failed"),
+        *[("the patient", "intake saved")] * 3,
     ]
+    assert unknown[0][3] == "nobody@clinic.test"
     both = events(admin.get(f"/staff/audit?staff={staff_id('desk@clinic.test')}&action=sign_in"))
     assert [(who, action) for _, who, action, *_ in both] == [("desk@clinic.test", "sign in")]
 
@@ -80,12 +91,14 @@ def test_filter_by_staff_member(admin):
 def test_the_log_pages(admin, monkeypatch):
     monkeypatch.setattr(audit_log, "PER_PAGE", 2)
     first = admin.get("/staff/audit")
-    assert "Events 1 to 2 of 5." in first.text
+    assert "Events 1 to 2 of 8." in first.text
     link = unescape(re.search(r'href="([^"]+)">Next page', first.text).group(1))
     assert "action=any" in link and "staff=any" in link
     third = admin.get("/staff/audit?page=3")
-    assert [who for _, who, *_ in events(third)] == ["unknown"]
-    assert "Next page" not in third.text
+    assert [who for _, who, *_ in events(third)] == ["unknown", "the patient"]
+    last = admin.get("/staff/audit?page=4")
+    assert [who for _, who, *_ in events(last)] == ["the patient"] * 2
+    assert "Next page" not in last.text
 
 
 @pytest.mark.parametrize(
