@@ -82,6 +82,7 @@ def console(sqlite_template, tmp_path):
             now,
             "clinic.test",
         )
+        save_section(token, "about", {"consent_share": ["yes"]}, now)
         save_section(token, "goals", {"goals_concerns": ["Sleeping badly since spring"]}, now)
         earlier = factories.appointment(ada, hour - timedelta(hours=1))
         earlier.patient.name = "Sam Missed"
