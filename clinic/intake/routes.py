@@ -24,6 +24,7 @@ from clinic.intake.questionnaire import (
     minutes_left,
     next_section,
     previous_section,
+    question,
     section,
 )
 from clinic.settings import clinic_settings
@@ -86,7 +87,7 @@ def page(token: str, section_id: str):
         # A closed questionnaire is shown read-only; answers sent to it are refused (409).
         saved, _done = _progress(appointment)
         values = _as_form_values(saved)
-        values.setdefault("country", [patient_country(appointment) or "other"])
+        values.setdefault("country", [_listed_or_other(patient_country(appointment))])
         status = 409 if request.method == "POST" else 200
         return _render_page(token, appointment, part, values, {}, closed, status)
     submitted = {key: request.form.getlist(key) for key in request.form}
@@ -134,6 +135,12 @@ def done(token: str):
         closed=_closed_reason(appointment),
         care=patient_help(appointment),
     )
+
+
+def _listed_or_other(country: str) -> str:
+    """The country to pre-select: one the questionnaire lists, else "Another country"."""
+    listed = {c.value for c in question("country").choices}
+    return country if country in listed else "other"
 
 
 def _closed_reason(appointment) -> str | None:

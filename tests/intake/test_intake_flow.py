@@ -1499,6 +1499,16 @@ def test_crisis_numbers_follow_the_patients_time_zone(client, doctor):
     assert "999" not in us and "Samaritans" not in us
 
 
+def test_a_patient_in_an_unlisted_country_has_another_country_picked(client, doctor):
+    """A patient who booked from Paris has "Another country" picked and sees the clinic's
+    text for other countries."""
+    _, paris = book(doctor, days_ahead=3, zone=ZoneInfo("Europe/Paris"))
+
+    assert Page(client.get(f"/intake/{paris}/about").text).checked("country") == ["other"]
+    text = self_harm_numbers(client, paris)
+    assert DEFAULT_CRISIS_TEXT in text and "999" not in text and "988" not in text
+
+
 def test_the_country_chosen_on_the_first_page_picks_the_numbers(client, booked):
     """A London patient who chooses "United States" on the first page has it stored and
     picked when the page opens again, and sees 988 and 911, not the United Kingdom's lines."""
