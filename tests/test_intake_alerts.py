@@ -1,4 +1,4 @@
-"""Intake alerts: raised once per kind with their emails, due in office hours.
+"""Intake alerts: raised once per kind with their emails, due in office hours, escalated once.
 
 Every time is passed in explicitly. The clinic is in London with office hours Monday to Friday
 9:00 to 17:00 and a two-hour escalation; an urgent alert raised on Friday at 16:30 is due on
@@ -8,6 +8,10 @@ Monday at 10:30. No alert email says anything about health: only which consult, 
 from __future__ import annotations
 
 import re
+import signal
+import subprocess
+import threading
+import time as time_module
 from datetime import UTC, datetime, time, timedelta
 from html import unescape
 from zoneinfo import ZoneInfo
@@ -16,12 +20,14 @@ import pytest
 import sqlalchemy as sa
 
 from clinic.extensions import db
-from clinic.intake.alerts import office_days, raise_alert
-from clinic.models import AlertKind, Appointment, IntakeAlert, OutboxMessage
+from clinic.intake import alerts
+from clinic.intake.alerts import escalate_due, office_days, raise_alert
+from clinic.models import AlertKind, Appointment, IntakeAlert, OutboxMessage, StaffUser
 from clinic.notify.compose import compose
 from clinic.settings import clinic_settings
 from clinic.staff.accounts import create_staff
 from tests import factories
+from tests.test_email import FLASK, PROJECT, worker_env
 
 LONDON = ZoneInfo("Europe/London")
 FRIDAY_1630 = datetime(2026, 12, 4, 16, 30, tzinfo=LONDON)
@@ -137,6 +143,7 @@ def test_an_amber_alert_asks_for_a_review_soon_and_never_escalates(consult, kind
     for message in review:
         assert_says_nothing_about_health(message, consult.reference)
         assert "needs review soon" in compose(message).text
+    assert escalate_due(FRIDAY_1630 + timedelta(days=30)) == 0
 
 
 def test_each_kind_is_raised_once(consult):
@@ -173,3 +180,147 @@ def test_office_days_are_read_from_the_setting():
     assert office_days("0,1,2,3,4") == frozenset(range(5))
     assert office_days(" 6 ,0,,9,x,-1, 3") == frozenset({0, 3, 6})
     assert office_days("") == frozenset()
+
+
+# --- escalating ------------------------------------------------------------------------------
+
+
+def test_an_open_urgent_alert_escalates_once_to_each_active_admin_when_due(consult):
+    alert = raise_(consult, AlertKind.SELF_HARM)
+
+    assert escalate_due(MONDAY_1030 - MINUTE) == 0
+    assert alert_row(alert.id).escalated_at is None
+    assert emails("alert_escalated") == []
+
+    assert escalate_due(MONDAY_1030) == 1
+    assert alert_row(alert.id).escalated_at == MONDAY_1030
+    escalated = emails("alert_escalated")
+    assert [m.recipient for m in escalated] == list(ADMINS)
+    for message in escalated:
+        assert message.appointment_id == consult.id
+        assert_says_nothing_about_health(message, consult.reference)
+        text = compose(message).text
+        assert "Alert raised: Friday 4 December 2026, 4:30 PM Europe/London (GMT)" in text
+
+    assert escalate_due(MONDAY_1030 + timedelta(minutes=10)) == 0  # the next round
+    assert len(emails("alert_escalated")) == 2
+
+
+def test_an_acknowledged_alert_does_not_escalate(consult):
+    alert = raise_(consult, AlertKind.EMERGENCY)
+    row = alert_row(alert.id)
+    row.acknowledged_at = FRIDAY_1630 + timedelta(minutes=5)
+    db.session.commit()
+
+    assert escalate_due(MONDAY_1030 + timedelta(days=1)) == 0
+    assert alert_row(alert.id).escalated_at is None
+    assert emails("alert_escalated") == []
+
+
+def test_two_urgent_alerts_on_one_consult_send_one_email_per_admin(consult):
+    raise_(consult, AlertKind.SELF_HARM)
+    raise_(consult, AlertKind.EMERGENCY, FRIDAY_1630 + timedelta(minutes=10))
+
+    assert escalate_due(MONDAY_1030 + timedelta(minutes=10)) == 2
+    escalated = emails("alert_escalated")
+    assert [m.recipient for m in escalated] == list(ADMINS)
+    assert "4:30 PM" in compose(escalated[0]).text  # the first alert's time
+
+
+def test_with_no_active_admin_the_clinics_address_is_told(consult):
+    db.session.execute(sa.update(StaffUser).where(StaffUser.role == "admin").values(active=False))
+    db.session.commit()
+    raise_(consult, AlertKind.SELF_HARM)
+
+    assert escalate_due(MONDAY_1030) == 1
+    assert [m.recipient for m in emails("alert_escalated")] == [CLINIC_EMAIL]
+
+
+def test_with_no_admin_and_no_clinic_address_the_practitioner_is_told(consult):
+    db.session.execute(sa.update(StaffUser).where(StaffUser.role == "admin").values(active=False))
+    clinic_settings().contact_email = ""
+    db.session.commit()
+    raise_(consult, AlertKind.SELF_HARM)
+
+    assert escalate_due(MONDAY_1030) == 1
+    assert [m.recipient for m in emails("alert_escalated")] == [DOCTOR_EMAIL]
+
+
+def test_two_workers_at_once_escalate_each_alert_once(consult, app, monkeypatch):
+    """Both rounds start together; each holds its transaction open a while after choosing its
+    alerts. Without row locks (PostgreSQL) or the write lock (SQLite) both would escalate."""
+    others = [
+        factories.appointment(consult.practitioner, consult.starts_at + timedelta(hours=h))
+        for h in range(1, 6)
+    ]
+    for appointment in [consult, *others]:
+        raise_(appointment, AlertKind.SELF_HARM)
+    db.session.remove()
+    real = alerts.notify_alert_escalated
+
+    def slow(*args, **kwargs):
+        threading.Event().wait(0.05)
+        real(*args, **kwargs)
+
+    monkeypatch.setattr(alerts, "notify_alert_escalated", slow)
+    barrier = threading.Barrier(2, timeout=30)
+    counts: list[int] = []
+    failures: list[BaseException] = []
+
+    def worker() -> None:
+        with app.app_context():
+            try:
+                barrier.wait()
+                counts.append(escalate_due(MONDAY_1030))
+            except BaseException as error:  # noqa: BLE001 - reported below
+                failures.append(error)
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert failures == []
+    assert sorted(counts) == [0, 6]
+    assert len(emails("alert_escalated")) == 6 * len(ADMINS)
+
+
+def test_flask_outbox_send_escalates_what_is_due_and_sends_it(consult, runner):
+    raise_(consult, AlertKind.SELF_HARM, datetime(2025, 1, 3, 16, 30, tzinfo=UTC))  # long due
+    result = runner.invoke(args=["outbox", "send"])
+    assert result.exit_code == 0, result.output
+    assert "Alerts: 1 escalated to the admins." in result.output
+    escalated = emails("alert_escalated")
+    assert [m.recipient for m in escalated] == list(ADMINS)
+    assert {m.status for m in escalated} == {"logged"}  # no mail server here: to the log
+    again = runner.invoke(args=["outbox", "send"])
+    assert "Alerts: 0 escalated to the admins." in again.output
+
+
+@pytest.mark.slow
+def test_each_round_of_flask_worker_escalates_what_is_due(consult, database_url, sink):
+    raise_(consult, AlertKind.EMERGENCY, datetime(2025, 1, 3, 16, 30, tzinfo=UTC))  # long due
+    db.session.remove()
+    worker = subprocess.Popen(
+        [*FLASK, "worker", "--interval", "0.2"],
+        cwd=PROJECT,
+        env=worker_env(database_url, sink),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        deadline = time_module.monotonic() + 30
+        while len(sink.received) < 4 and time_module.monotonic() < deadline:
+            time_module.sleep(0.1)
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        output, _ = worker.communicate(timeout=30)
+    text = output.decode(errors="replace")
+    assert worker.returncode == 0, text
+    assert "Alerts: 1 escalated to the admins." in text
+    escalated = [r for r in sink.received if "Nobody has taken on" in str(r.message["Subject"])]
+    assert sorted(str(r.message["To"]) for r in escalated) == sorted(
+        f"{email.split('@')[0]} <{email}>" for email in ADMINS
+    )

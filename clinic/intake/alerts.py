@@ -2,15 +2,19 @@
 
 Raising happens inside the intake save's transaction (the caller commits): the alert row and
 its emails are written together, so an alert is never lost and never sent twice. An urgent
-alert is due ``alert_escalate_minutes`` of office hours after it is raised.
+alert is due ``alert_escalate_minutes`` of office hours after it is raised; one still open
+then goes to the admins (``escalate_due``, run by each round of the worker).
 """
 
 from __future__ import annotations
 
+from collections import defaultdict
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
+from sqlalchemy.orm import joinedload
 
+from clinic.database import begin_write
 from clinic.extensions import db
 from clinic.formatting import parse_zone
 from clinic.models import (
@@ -19,8 +23,10 @@ from clinic.models import (
     Appointment,
     ClinicSettings,
     IntakeAlert,
+    Role,
+    StaffUser,
 )
-from clinic.notify.outbox import notify_intake_review, notify_urgent_intake
+from clinic.notify.outbox import notify_alert_escalated, notify_intake_review, notify_urgent_intake
 from clinic.scheduling import add_office_minutes
 from clinic.settings import clinic_settings
 
@@ -79,3 +85,59 @@ def escalation_due(settings: ClinicSettings, raised_at: datetime) -> datetime:
         )
     except ValueError:  # no office days, or hours that close before they open
         return raised_at + timedelta(minutes=minutes)
+
+
+def escalate_due(now: datetime) -> int:
+    """Escalate every urgent alert due by ``now`` that nobody has acknowledged; how many.
+
+    Each is marked escalated and every active admin (else the clinic's contact address, else
+    the practitioner) gets one email per consult, in one transaction. Several workers may run
+    this at once: on PostgreSQL each locks the rows it takes and skips those another holds;
+    on SQLite the write lock is taken first.
+    """
+    begin_write()
+    alerts = list(
+        db.session.scalars(
+            sa.select(IntakeAlert)
+            .where(
+                IntakeAlert.kind.in_([k.value for k in URGENT_ALERT_KINDS]),
+                IntakeAlert.acknowledged_at.is_(None),
+                IntakeAlert.escalated_at.is_(None),
+                IntakeAlert.due_at <= now,
+            )
+            .order_by(IntakeAlert.id)
+            .with_for_update(skip_locked=True, of=IntakeAlert)
+        )
+    )
+    if not alerts:
+        db.session.commit()
+        return 0
+    by_consult: dict[int, list[IntakeAlert]] = defaultdict(list)
+    for alert in alerts:
+        alert.escalated_at = now
+        by_consult[alert.appointment_id].append(alert)
+    consults = db.session.scalars(
+        sa.select(Appointment)
+        .where(Appointment.id.in_(list(by_consult)))
+        .options(joinedload(Appointment.practitioner))
+    )
+    admins = _admin_recipients()
+    for appointment in consults:
+        recipients = admins or [(appointment.practitioner.email, appointment.practitioner.name)]
+        raised_at = min(a.raised_at for a in by_consult[appointment.id])
+        notify_alert_escalated(appointment, recipients, raised_at, now)
+    db.session.commit()
+    return len(alerts)
+
+
+def _admin_recipients() -> list[tuple[str, str]]:
+    """Every active admin's address, or the clinic's contact address when there is no admin."""
+    admins = db.session.execute(
+        sa.select(StaffUser.email, StaffUser.name)
+        .where(StaffUser.role == Role.ADMIN.value, StaffUser.active.is_(True))
+        .order_by(StaffUser.id)
+    ).all()
+    if admins:
+        return [(email, name or email) for email, name in admins]
+    settings = clinic_settings()
+    return [(settings.contact_email, settings.name)] if settings.contact_email else []
