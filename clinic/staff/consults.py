@@ -16,7 +16,7 @@ from clinic.staff import bp, schedule
 from clinic.staff.access import ANY_STAFF, can_act_on, can_read_intake, roles_required
 from clinic.staff.accounts import audit
 from clinic.staff.consult_services import can_mark, can_move, find_consult
-from clinic.staff.forms import CancelConsultForm, NoteForm, OutcomeForm
+from clinic.staff.forms import AcknowledgeAlertForm, CancelConsultForm, NoteForm, OutcomeForm
 
 
 @bp.get("/")
@@ -54,6 +54,9 @@ def render_consult(appointment: Appointment, status: int = 200, **forms):
         "cancel_form": CancelConsultForm(formdata=None),
         "outcome_form": OutcomeForm(formdata=None),
         "note_form": NoteForm(formdata=None),
+        "ack_form": AcknowledgeAlertForm(formdata=None),
+        "blank_ack_form": AcknowledgeAlertForm(formdata=None),
+        "ack_for": None,  # the alert whose form ``ack_form`` is, when it has errors
         **forms,
     }
     return render_template(
