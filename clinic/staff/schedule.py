@@ -17,7 +17,7 @@ from sqlalchemy.orm import joinedload
 
 from clinic.extensions import db
 from clinic.formatting import parse_zone
-from clinic.models import Appointment, Practitioner, Role, Status, WorkingHours
+from clinic.models import Appointment, Practitioner, Role, Status
 from clinic.scheduling import Interval, WeeklyRange
 from clinic.settings import clinic_settings
 from clinic.staff import bp
@@ -31,13 +31,13 @@ SHOWN = (Status.CONFIRMED, Status.COMPLETED, Status.NO_SHOW, Status.CANCELLED)
 F = TypeVar("F", bound=ScheduleFilterForm)
 
 
-def practitioners() -> list[Practitioner]:
-    """Everyone who may have consults on the schedule, active ones first, by name."""
-    return list(
-        db.session.scalars(
-            sa.select(Practitioner).order_by(Practitioner.active.desc(), Practitioner.name)
-        )
-    )
+def practitioners(with_hours: bool = False) -> list[Practitioner]:
+    """Everyone who may have consults on the schedule, active ones first, by name; with their
+    weekly hours loaded in the same statement if asked."""
+    stmt = sa.select(Practitioner).order_by(Practitioner.active.desc(), Practitioner.name)
+    if with_hours:
+        stmt = stmt.options(joinedload(Practitioner.hours))
+    return list(db.session.scalars(stmt).unique())
 
 
 def own_practitioner_id() -> int | None:
@@ -86,19 +86,19 @@ def filtered(window: Interval) -> tuple[ScheduleFilterForm, list[Appointment] | 
 def weekly_hours(
     people: list[Practitioner], practitioner_id: int | None
 ) -> list[tuple[ZoneInfo, WeeklyRange]]:
-    """Active practitioners' weekly hours, each with its practitioner's zone."""
-    zones = {
-        p.id: parse_zone(p.timezone) for p in people if p.active and practitioner_id in (None, p.id)
-    }
-    rows = db.session.scalars(
-        sa.select(WorkingHours).where(WorkingHours.practitioner_id.in_(list(zones)))
-    )
-    return [
-        (zones[r.practitioner_id], WeeklyRange(r.weekday, r.start_time, r.end_time))
-        for r in rows
-        if zones[r.practitioner_id] is not None
-        and (r.end_time > r.start_time or r.end_time == time(0))
-    ]
+    """Active practitioners' weekly hours (``people`` loaded with them), each with its
+    practitioner's zone."""
+    found = []
+    for person in people:
+        zone = parse_zone(person.timezone)
+        if not person.active or practitioner_id not in (None, person.id) or zone is None:
+            continue
+        found.extend(
+            (zone, WeeklyRange(r.weekday, r.start_time, r.end_time))
+            for r in person.hours
+            if r.end_time > r.start_time or r.end_time == time(0)
+        )
+    return found
 
 
 @bp.get("/week")
@@ -108,7 +108,7 @@ def week():
     settings = clinic_settings()
     zone = parse_zone(settings.timezone)
     today = datetime.now(UTC).astimezone(zone).date()
-    people = practitioners()
+    people = practitioners(with_hours=True)
     query = schedule_query(WeekQueryForm, people)
     context = dict(settings=settings, zone=zone, today=today, query=query, layout=None)
     if not query.validate():
