@@ -67,6 +67,7 @@ def audit_count(action: str) -> int:
 def alert_on(reference: str, kind: AlertKind = AlertKind.SELF_HARM, now: datetime | None = None):
     """The consult's alert of ``kind``, raised now (or at ``now``) unless the intake already
     raised it; returns its id."""
+    db.session.rollback()  # on SQLite a snapshot older than the last request could not write
     appointment = db.session.scalar(
         sa.select(Appointment).where(Appointment.reference == reference)
     )

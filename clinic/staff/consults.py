@@ -17,18 +17,30 @@ from clinic.staff.access import ANY_STAFF, can_act_on, can_read_intake, roles_re
 from clinic.staff.accounts import audit
 from clinic.staff.consult_services import can_mark, can_move, find_consult
 from clinic.staff.forms import AcknowledgeAlertForm, CancelConsultForm, NoteForm, OutcomeForm
+from clinic.staff.open_alerts import open_alerts
 
 
 @bp.get("/")
 @roles_required(*ANY_STAFF)
 def home():
-    """Today's consults in the clinic's zone, urgent ones marked: one practitioner's or all."""
+    """Today's consults in the clinic's zone, urgent ones marked: one practitioner's or all;
+    above them, every consult of theirs with an alert nobody has acknowledged yet."""
     settings = clinic_settings()
     zone = parse_zone(settings.timezone)
-    today = datetime.now(UTC).astimezone(zone).date()
+    now = datetime.now(UTC)
+    today = now.astimezone(zone).date()
     query, consults = schedule.filtered(local_day_window(today, 1, zone))
+    alerts = open_alerts(schedule.chosen_practitioner_id(query))
     return render_template(
-        "staff/home.html", settings=settings, zone=zone, today=today, consults=consults, query=query
+        "staff/home.html",
+        settings=settings,
+        zone=zone,
+        now=now,
+        today=today,
+        consults=consults,
+        query=query,
+        alerts=alerts,
+        alerted={entry.appointment.id for entry in alerts},
     ), (422 if consults is None else 200)
 
 

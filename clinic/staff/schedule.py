@@ -23,6 +23,7 @@ from clinic.settings import clinic_settings
 from clinic.staff import bp
 from clinic.staff.access import ANY_STAFF, roles_required
 from clinic.staff.filter_forms import WHOLE_CLINIC, ScheduleFilterForm, WeekQueryForm
+from clinic.staff.open_alerts import open_alerts
 from clinic.staff.week import hours_in_week, layout_week, week_window
 
 # Consults staff see on the schedule: booked ones and what became of them (never holds).
@@ -54,6 +55,12 @@ def schedule_query(form_class: type[F], people: list[Practitioner]) -> F:
     form = form_class(formdata=request.args, practitioner=default)
     form.set_practitioners(people)
     return form
+
+
+def chosen_practitioner_id(query: ScheduleFilterForm) -> int | None:
+    """Whose consults a validated filter chose; the user's own default when that choice was
+    refused."""
+    return own_practitioner_id() if query.practitioner.errors else query.practitioner_id
 
 
 def consults_between(window: Interval, practitioner_id: int | None) -> list[Appointment]:
@@ -104,14 +111,18 @@ def weekly_hours(
 @bp.get("/week")
 @roles_required(*ANY_STAFF)
 def week():
-    """The week (Monday to Sunday, clinic's zone) containing ``day``, as a grid of consults."""
+    """The week (Monday to Sunday, clinic's zone) containing ``day``, as a grid of consults;
+    above it, the consults with alerts nobody has acknowledged yet."""
     settings = clinic_settings()
     zone = parse_zone(settings.timezone)
-    today = datetime.now(UTC).astimezone(zone).date()
+    now = datetime.now(UTC)
+    today = now.astimezone(zone).date()
     people = practitioners(with_hours=True)
     query = schedule_query(WeekQueryForm, people)
     context = dict(settings=settings, zone=zone, today=today, query=query, layout=None)
-    if not query.validate():
+    valid = query.validate()
+    context.update(alerts=open_alerts(chosen_practitioner_id(query)), now=now)
+    if not valid:
         return render_template("staff/week.html", **context), 422
     day = query.day.data or today
     query.day.data = day
