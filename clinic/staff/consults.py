@@ -9,12 +9,12 @@ from flask_login import current_user
 
 from clinic.formatting import parse_zone
 from clinic.intake.summary import build_summary
-from clinic.models import Appointment
+from clinic.models import Appointment, Role
 from clinic.scheduling import local_day_window
 from clinic.settings import clinic_settings
 from clinic.staff import bp, schedule
 from clinic.staff.access import ANY_STAFF, can_act_on, can_read_intake, roles_required
-from clinic.staff.accounts import audit
+from clinic.staff.accounts import audit, practitioners_without_account
 from clinic.staff.consult_services import can_mark, can_move, find_consult
 from clinic.staff.forms import AcknowledgeAlertForm, CancelConsultForm, NoteForm, OutcomeForm
 from clinic.staff.open_alerts import open_alerts
@@ -24,7 +24,8 @@ from clinic.staff.open_alerts import open_alerts
 @roles_required(*ANY_STAFF)
 def home():
     """Today's consults in the clinic's zone, urgent ones marked: one practitioner's or all;
-    above them, every consult of theirs with an alert nobody has acknowledged yet."""
+    above them, every consult of theirs with an alert nobody has acknowledged yet, and for
+    admins, the practitioners who get alerts but have no account to open them with."""
     settings = clinic_settings()
     zone = parse_zone(settings.timezone)
     now = datetime.now(UTC)
@@ -41,6 +42,7 @@ def home():
         query=query,
         alerts=alerts,
         alerted={entry.appointment.id for entry in alerts},
+        unlinked=practitioners_without_account() if current_user.role == Role.ADMIN else [],
     ), (422 if consults is None else 200)
 
 
