@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from flask import abort, render_template
@@ -56,7 +57,8 @@ def consult_or_404(reference: str) -> Appointment:
 @bp.get("/consults/<reference>")
 @roles_required(*ANY_STAFF)
 def consult(reference: str):
-    """Patient details, both zones, status, notes, the intake as the role allows, actions."""
+    """Patient details and how they like to be contacted, both zones, status, alerts, notes,
+    the intake as the role allows, actions."""
     return render_consult(consult_or_404(reference))
 
 
@@ -80,6 +82,7 @@ def render_consult(appointment: Appointment, status: int = 200, **forms):
         zone=parse_zone(settings.timezone),
         patient_zone=parse_zone(appointment.patient_timezone),
         summary=_intake_summary(appointment),
+        contact=contact_preference(appointment),
         may_act=can_act_on(current_user, appointment),
         may_move=can_move(appointment, now),
         may_mark=can_mark(appointment, now),
@@ -103,6 +106,32 @@ def intake_print(reference: str):
         settings=settings,
         zone=parse_zone(settings.timezone),
         summary=summary,
+    )
+
+
+@dataclass(frozen=True)
+class ContactPreference:
+    """How the patient asked to be contacted, in words; None where they have not said."""
+
+    method: str | None
+    leave_message: str | None
+
+
+CONTACT_METHODS = {"email": "Email", "phone": "Phone"}
+YES_NO = {"yes": "Yes", "no": "No"}
+
+
+def contact_preference(appointment: Appointment) -> ContactPreference:
+    """The two intake answers every role may see (the front desk takes the calls); never any
+    other answer, and reading them is not a reading of the intake."""
+    answers = appointment.intake.answers if appointment.intake is not None else {}
+
+    def word(question: str, words: dict[str, str]) -> str | None:
+        value = (answers or {}).get(question)
+        return words.get(value) if isinstance(value, str) else None
+
+    return ContactPreference(
+        word("contact_method", CONTACT_METHODS), word("contact_leave_message", YES_NO)
     )
 
 
