@@ -19,9 +19,11 @@ from playwright.sync_api import BrowserContext
 
 from clinic.booking import services
 from clinic.extensions import db
+from clinic.intake.alerts import raise_alert
 from clinic.intake.questionnaire import SECTIONS
 from clinic.intake.services import save_section
 from clinic.links import link_token
+from clinic.models import AlertKind
 from clinic.staff.accounts import create_staff
 from tests import factories
 from tests.browser_support import TIMEOUT_MS, LiveServer, Page, expect, serve
@@ -71,6 +73,8 @@ def serve_site(sqlite_template, tmp_path) -> Iterator[Site]:
         )
         save_section(token, "goals", {"goals_concerns": ["Sleeping badly since spring"]}, now)
         save_section(token, "mood", {"phq9_1": ["2"], "phq9_9": ["1"]}, now)
+        raise_alert(booked, AlertKind.SELF_HARM, now)  # open: on the day view and its page
+        db.session.commit()
         old = factories.appointment(ada, factories.next_grid_time(days_ahead=-40))
         site = Site(serve(app), booked.reference, ada.id, link_token(old.link_salt))
         db.session.remove()
