@@ -1,4 +1,8 @@
-"""Commands: ``flask demo seed``, ``flask staff create``, ``flask outbox send``, ``worker``."""
+"""Commands: ``flask demo seed``, ``flask staff create``, ``flask outbox send``, ``worker``.
+
+Each round of ``outbox send`` and of the worker first escalates the urgent intake alerts that
+fell due (``clinic.intake.alerts.escalate_due``), so their emails go out in the same round.
+"""
 
 from __future__ import annotations
 
@@ -74,11 +78,14 @@ def create_staff_command(
     help="Also retry messages waiting after a failed attempt (use once the mail server is back).",
 )
 def send_command(retry_now: bool) -> None:
-    """Deliver every message that is due, once, and say how many."""
+    """Escalate urgent intake alerts that fell due, then deliver every message that is due,
+    once, and say how many."""
+    from clinic.intake.alerts import escalate_due
     from clinic.notify.delivery import deliver_due, retry_waiting
 
     _log_to_stderr()
     now = _now()
+    click.echo(f"Alerts: {escalate_due(now)} escalated to the admins.")
     if retry_now:
         click.echo(f"{retry_waiting(now)} waiting messages made due now.")
     report = deliver_due(now)
@@ -88,8 +95,10 @@ def send_command(retry_now: bool) -> None:
 @click.command("worker")
 @click.option("--interval", default=10.0, show_default=True, help="Seconds between rounds.")
 def worker_command(interval: float) -> None:
-    """Deliver emails and reminders as they fall due, until stopped (Ctrl+C or SIGTERM)."""
+    """Escalate unacknowledged urgent alerts and deliver emails and reminders as they fall
+    due, until stopped (Ctrl+C or SIGTERM)."""
     from clinic.extensions import db
+    from clinic.intake.alerts import escalate_due
     from clinic.notify.delivery import deliver_due, worker_name
 
     _log_to_stderr()
@@ -100,6 +109,13 @@ def worker_command(interval: float) -> None:
     name = worker_name()
     log.info("Worker %s started; delivering every %s seconds.", name, interval)
     while not stop.is_set():
+        try:  # apart from delivery: a failure here must not hold up the emails
+            escalated = escalate_due(_now())
+            if escalated:
+                log.info("Alerts: %s escalated to the admins.", escalated)
+        except Exception:
+            log.exception("Escalating alerts failed; trying again in %s seconds.", interval)
+            db.session.rollback()
         try:
             report = deliver_due(_now(), owner=name)
             if report.total:

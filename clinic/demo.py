@@ -17,11 +17,13 @@ from clinic.scheduling import Interval
 from clinic.staff.accounts import create_staff
 
 WEEKDAYS = range(5)
-# Demo staff accounts (development only; the README lists them). Each can sign in at /staff.
+# Demo staff accounts (development only; the README lists them). Each can sign in at /staff;
+# each practitioner has one, so whoever an intake alert goes to can open it.
 DEMO_PASSWORD = "demo-password-123"
 DEMO_STAFF = (
     ("admin@riverbend.example", "admin", "Alex Admin"),
     ("maya.okafor@riverbend.example", "practitioner", "Dr. Maya Okafor, ND"),
+    ("sam.whitfield@riverbend.example", "practitioner", "Sam Whitfield"),
     ("desk@riverbend.example", "frontdesk", "Front Desk"),
 )
 
@@ -125,5 +127,6 @@ def _book_demo_consults(now: datetime) -> None:
             source="web",
         )
         if index == 0:
+            save_section(token, "about", {"consent_share": ["yes"]}, now)
             save_section(token, "goals", {"goals_concerns": ["Poor sleep and low energy"]}, now)
             save_section(token, "mood", {"phq9_1": ["2"], "phq9_9": ["1"]}, now)

@@ -83,6 +83,18 @@ def duration_label(minutes: int) -> str:
     return "1 hour" if hours == 1 else f"{hours} hours"
 
 
+def since_label(then: datetime, now: datetime) -> str:
+    """How long ago ``then`` was, in the largest whole unit: '5 minutes ago', '3 days ago'."""
+    minutes = max(int((now - then).total_seconds() // 60), 0)
+    if minutes < 1:
+        return "just now"
+    size, unit = next(
+        (s, u) for s, u in ((1440, "day"), (60, "hour"), (1, "minute")) if minutes >= s
+    )
+    count = minutes // size
+    return f"{count} {unit}{'' if count == 1 else 's'} ago"
+
+
 def init_app(app: Flask) -> None:
     app.jinja_env.filters.update(
         day_label=day_label,
@@ -91,4 +103,5 @@ def init_app(app: Flask) -> None:
         when_label=when_label,
         short_when=short_when,
         duration_label=duration_label,
+        since_label=since_label,
     )

@@ -28,7 +28,7 @@ from clinic.models import (
 from tests import factories
 from tests.availability_support import availability_places
 from tests.conftest import make_app
-from tests.staff_support import PASSWORD, seed_staff_clinic
+from tests.staff_support import PASSWORD, alert_on, seed_staff_clinic
 
 CHEAP_HASH = "pbkdf2:sha256:1000"
 
@@ -48,11 +48,12 @@ def sqlite_app(template, tmp_path, **extra):
 
 
 def seed_world() -> dict:
-    """The staff clinic (Dr Ada's consult ``ref`` with an urgent intake), and for the other
-    forms: Dr Ben's consult ``ref2`` whose link ``token`` is known, Dr Ada's consult ``past``
-    that has started (so it can be marked), a ``hold`` token for the details form, a failed
-    email to resend, and the ids the availability pages' remove buttons need."""
+    """The staff clinic (Dr Ada's consult ``ref`` with an urgent intake and its open ``alert``),
+    and for the other forms: Dr Ben's consult ``ref2`` whose link ``token`` is known, Dr Ada's
+    consult ``past`` that has started (so it can be marked), a ``hold`` token for the details
+    form, a failed email to resend, and the ids the availability pages' remove buttons need."""
     reference = seed_staff_clinic()
+    alert = alert_on(reference)
     ids = dict(db.session.execute(sa.select(Practitioner.email, Practitioner.id)).all())
     now = datetime.now(UTC)
     booked, token = services.book(
@@ -90,6 +91,7 @@ def seed_world() -> dict:
     db.session.commit()
     return {
         "ref": reference,
+        "alert": alert,
         "ref2": booked.reference,
         "token": token,
         "hold": hold,

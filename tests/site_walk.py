@@ -71,6 +71,7 @@ def serve_site(sqlite_template, tmp_path) -> Iterator[Site]:
         )
         save_section(token, "about", {"consent_share": ["yes"]}, now)
         save_section(token, "goals", {"goals_concerns": ["Sleeping badly since spring"]}, now)
+        # Item 9 raises an open self-harm alert: on the day view and the consult's page.
         save_section(token, "mood", {"phq9_1": ["2"], "phq9_9": ["1"]}, now)
         old = factories.appointment(ada, factories.next_grid_time(days_ahead=-40))
         site = Site(serve(app), booked.reference, ada.id, link_token(old.link_salt))

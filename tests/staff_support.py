@@ -9,8 +9,9 @@ import sqlalchemy as sa
 
 from clinic.booking import services
 from clinic.extensions import db
+from clinic.intake.alerts import raise_alert
 from clinic.intake.services import save_section
-from clinic.models import AuditEvent
+from clinic.models import AlertKind, Appointment, AuditEvent, IntakeAlert
 from clinic.staff.accounts import create_staff
 from tests import factories
 from tests.conftest import csrf_token
@@ -61,4 +62,20 @@ def audit_count(action: str) -> int:
     db.session.rollback()
     return db.session.scalar(
         sa.select(sa.func.count()).select_from(AuditEvent).where(AuditEvent.action == action)
+    )
+
+
+def alert_on(reference: str, kind: AlertKind = AlertKind.SELF_HARM, now: datetime | None = None):
+    """The consult's alert of ``kind``, raised now (or at ``now``) unless the intake already
+    raised it; returns its id."""
+    db.session.rollback()  # on SQLite a snapshot older than the last request could not write
+    appointment = db.session.scalar(
+        sa.select(Appointment).where(Appointment.reference == reference)
+    )
+    raise_alert(appointment, kind, now or datetime.now(UTC))
+    db.session.commit()
+    return db.session.scalar(
+        sa.select(IntakeAlert.id).where(
+            IntakeAlert.appointment_id == appointment.id, IntakeAlert.kind == kind.value
+        )
     )

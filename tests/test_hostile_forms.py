@@ -55,6 +55,11 @@ POSTS = {
     "staff.cancel_consult": ("admin", "/staff/consults/{ref}", "/staff/consults/{ref}/cancel"),
     "staff.record_outcome": ("admin", "/staff/consults/{past}", "/staff/consults/{past}/outcome"),
     "staff.add_note": ("admin", "/staff/consults/{ref}", "/staff/consults/{ref}/notes"),
+    "staff.acknowledge_alert": (
+        "admin",
+        "/staff/consults/{ref}",
+        "/staff/consults/{ref}/alerts/{alert}/acknowledge",
+    ),
     "staff.reschedule": (
         "admin",
         "/staff/consults/{ref}/reschedule",
@@ -133,7 +138,10 @@ SENT_TO = {"staff.consult_export": "/staff/consults.csv"}
 # again with its errors re-shows the intake answers, and every view of those is audited.
 AUDITED_ON_REFUSAL = {
     "staff.sign_in": frozenset({"sign_in_failed"}),
-    **{e: frozenset({"view_intake"}) for e in ("staff.cancel_consult", "staff.add_note")},
+    **{
+        e: frozenset({"view_intake"})
+        for e in ("staff.cancel_consult", "staff.add_note", "staff.acknowledge_alert")
+    },
     "staff.record_outcome": frozenset({"view_intake"}),
 }
 

@@ -1,7 +1,8 @@
-"""A script payload in every free-text field a patient or staff member can fill appears only
-as text: escaped in every page, public and staff; plain in the CSV (with formula-like cells
-made safe); as escaped values, never structure, in calendar files and the feed; escaped in the
-HTML part of every email and unescaped (not double-escaped) in its text part.
+"""A script payload in every free-text field a patient or staff member can fill (an alert's
+acknowledgement note too) appears only as text: escaped in every page, public and staff; plain
+in the CSV (with formula-like cells made safe); as escaped values, never structure, in calendar
+files and the feed; escaped in the HTML part of every email and unescaped (not double-escaped)
+in its text part.
 
 Emails and phone numbers are left out: their forms accept no ``<`` or quotes at all. The
 payloads are written straight into the rows (the forms accept them: test_hostile_forms.py
@@ -24,8 +25,10 @@ from markupsafe import escape
 from clinic.booking import services
 from clinic.extensions import db
 from clinic.feeds.services import feed_url
+from clinic.intake.alerts import escalate_due, raise_alert
 from clinic.intake.services import save_section
 from clinic.models import (
+    AlertKind,
     Appointment,
     ClinicSettings,
     ConsultType,
@@ -73,6 +76,12 @@ def _plant(places: dict) -> dict:
     save_section(places["token"], "goals", {"goals_concerns": [XSS], "goals_useful": [XSS]}, now)
     save_section(places["token"], "mood", {"phq9_9": ["2"], "phq9_1": ["1"]}, now)
     consult_services.add_note(places["ref2"], XSS, admin, now)
+    ref2 = db.session.scalar(sa.select(Appointment).where(Appointment.reference == places["ref2"]))
+    review = raise_alert(ref2, AlertKind.HIGH_SCORE, now)  # emailed to staff as a review
+    raise_alert(ref2, AlertKind.SELF_HARM, now - timedelta(days=30))  # long overdue
+    db.session.commit()
+    escalate_due(now)  # emailed to the admins
+    consult_services.acknowledge_alert(places["ref2"], review.id, "other", XSS, admin, now)
     gone, gone_token = services.book(
         places["ada"],
         factories.next_weekday_grid_time(days_ahead=8, hour=10),
@@ -240,5 +249,11 @@ def test_emails_escape_the_payload_in_html_and_keep_it_plain_in_text(site):
             sa.select(Appointment).where(Appointment.reference == places["gone"])
         )
         assert cancelled.cancel_reason == XSS
-    assert {"booked", "cancelled", "urgent_intake"} <= kinds
+    assert {
+        "booked",
+        "cancelled",
+        "urgent_intake",
+        "intake_review",
+        "alert_escalated",
+    } <= kinds
     assert XSS in names

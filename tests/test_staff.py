@@ -302,3 +302,22 @@ def test_demo_seed_creates_staff_who_can_sign_in(runner, client, app):
     result = runner.invoke(args=["demo", "seed"])
     assert "admin@riverbend.example" in result.output
     assert sign_in(client, "admin@riverbend.example", password=DEMO_PASSWORD).status_code == 303
+
+
+def test_the_demo_urgent_intake_is_shared_and_its_alert_reaches_someone_who_can_sign_in(
+    runner, app
+):
+    """The demo's flagged intake was shared with the practitioner (a blank consent would hide
+    the answers), its alert is open, and the alerted practitioner has an account."""
+    from clinic.models import IntakeAlert
+
+    runner.invoke(args=["demo", "seed"])
+    db.session.rollback()
+    [alert] = db.session.scalars(sa.select(IntakeAlert)).all()
+    appointment = alert.appointment
+    assert (alert.kind, alert.is_open, appointment.urgent) == ("self_harm", True, True)
+    assert appointment.intake.answers["consent_share"] == "yes"
+    account = db.session.scalar(
+        sa.select(StaffUser).where(StaffUser.practitioner_id == appointment.practitioner_id)
+    )
+    assert account is not None and account.active

@@ -15,7 +15,7 @@ from clinic.extensions import db
 from clinic.models import ConsultType, OutboxMessage, Practitioner
 from tests.availability_support import availability_places
 from tests.conftest import csrf_token
-from tests.staff_support import seed_staff_clinic, sign_in
+from tests.staff_support import alert_on, seed_staff_clinic, sign_in
 
 OK = "ok"
 ROLES = ("desk", "own", "other", "admin")
@@ -54,6 +54,11 @@ WALK = {
         only("admin", "desk", "own"),
     ),
     "staff.add_note": ("POST", "/staff/consults/{ref}/notes", only("admin", "desk", "own")),
+    "staff.acknowledge_alert": (
+        "POST",
+        "/staff/consults/{ref}/alerts/{alert}/acknowledge",
+        only("admin", "desk", "own"),
+    ),
     "staff.phone_booking": ("GET", "/staff/book", only("admin", "desk")),
     "staff.phone_booking_details": ("GET", "/staff/book/details", only("admin", "desk")),
     "staff.password": ("GET", "/staff/password", everyone()),
@@ -125,6 +130,7 @@ def places(app):
     message = db.session.scalar(sa.select(OutboxMessage.id).limit(1))
     return {
         "ref": reference,
+        "alert": alert_on(reference),
         "ada": ids["ada@clinic.test"],
         "ben": ids["ben@clinic.test"],
         "message": message,

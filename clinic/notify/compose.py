@@ -86,6 +86,7 @@ def compose(
         cutoff_hours=duration_label(settings.change_cutoff_minutes),
         minutes_before=message.payload.get("minutes_before"),
         reason=message.payload.get("reason", ""),
+        raised=_raised(message.payload, clinic_zone),
     )
     subject = render_template(f"email/{message.kind}.subject.txt", **context)
     return Composed(
@@ -156,6 +157,12 @@ def _intake_link(
     ):
         return None
     return replacement or absolute_url(f"/intake/{link_token(appointment.link_salt)}")
+
+
+def _raised(payload: dict, zone: ZoneInfo) -> str | None:
+    """When an escalated alert was raised, in the clinic's zone (staff emails only)."""
+    raised_at = payload.get("raised_at")
+    return when_label(datetime.fromisoformat(raised_at), zone) if raised_at else None
 
 
 def _times(

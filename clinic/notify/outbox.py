@@ -22,6 +22,8 @@ class Kind:
     CANCELLED = "cancelled"
     REMINDER = "reminder"
     URGENT_INTAKE = "urgent_intake"
+    INTAKE_REVIEW = "intake_review"
+    ALERT_ESCALATED = "alert_escalated"
 
 
 PATIENT = "patient"
@@ -55,14 +57,25 @@ def notify_urgent_intake(appointment: Appointment, now: datetime) -> None:
 
     The alert says which consult, never why: no answers, scores or flags leave the site.
     """
-    payload = _snapshot(appointment, now)
-    practitioner = appointment.practitioner
-    recipients = [(practitioner.email, practitioner.name)]
-    settings = clinic_settings()
-    if settings.contact_email.lower() not in ("", practitioner.email.lower()):
-        recipients.append((settings.contact_email, settings.name))
+    _to_staff(appointment, Kind.URGENT_INTAKE, now)
+
+
+def notify_intake_review(appointment: Appointment, now: datetime) -> None:
+    """Tell the practitioner and the front desk an intake needs review soon (not urgently).
+
+    Like the urgent alert it names the consult, never why.
+    """
+    _to_staff(appointment, Kind.INTAKE_REVIEW, now)
+
+
+def notify_alert_escalated(
+    appointment: Appointment, recipients: list[tuple[str, str]], raised_at: datetime, now: datetime
+) -> None:
+    """Tell each of ``recipients`` (address, name) that nobody has taken on an urgent alert
+    raised at ``raised_at``. Names the consult and when, never why."""
+    payload = _snapshot(appointment, now, raised_at=raised_at.isoformat())
     for address, name in recipients:
-        _add(appointment, Kind.URGENT_INTAKE, STAFF, address, name, payload, now)
+        _add(appointment, Kind.ALERT_ESCALATED, STAFF, address, name, payload, now)
 
 
 def drop_reminders(appointment: Appointment, why: str) -> None:
@@ -94,6 +107,18 @@ def _to_both(appointment: Appointment, kind: str, now: datetime, **extra: object
     if patient is not None:
         _add(appointment, kind, PATIENT, patient.email, patient.name, payload, now)
     _add(appointment, kind, PRACTITIONER, practitioner.email, practitioner.name, payload, now)
+
+
+def _to_staff(appointment: Appointment, kind: str, now: datetime) -> None:
+    """To the consult's practitioner, and to the clinic's contact address when it differs."""
+    payload = _snapshot(appointment, now)
+    practitioner = appointment.practitioner
+    recipients = [(practitioner.email, practitioner.name)]
+    settings = clinic_settings()
+    if settings.contact_email.lower() not in ("", practitioner.email.lower()):
+        recipients.append((settings.contact_email, settings.name))
+    for address, name in recipients:
+        _add(appointment, kind, STAFF, address, name, payload, now)
 
 
 def _schedule_reminders(appointment: Appointment, settings: ClinicSettings, now: datetime) -> None:

@@ -8,6 +8,7 @@ hours) are only ever interpreted through the zone they belong to. ``tests/schedu
 the property tests and a test that enforces the import rule.
 """
 
+from clinic.scheduling.office_hours import add_office_minutes
 from clinic.scheduling.ranges import Interval, merge, subtract
 from clinic.scheduling.slots import (
     Availability,
@@ -41,6 +42,7 @@ __all__ = [
     "Slot",
     "TimeRange",
     "WeeklyRange",
+    "add_office_minutes",
     "first_available",
     "free_slots",
     "group_by_day",

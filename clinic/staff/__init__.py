@@ -4,8 +4,11 @@ from flask import Blueprint
 from sqlalchemy.exc import OperationalError
 
 from clinic.settings import NotSetUp, clinic_settings
+from clinic.staff.alert_words import alert_action, alert_kind
 
 bp = Blueprint("staff", __name__)
+bp.add_app_template_filter(alert_kind)
+bp.add_app_template_filter(alert_action)
 
 
 @bp.context_processor

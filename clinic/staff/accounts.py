@@ -58,6 +58,27 @@ def create_staff(
     return user
 
 
+def practitioners_without_account() -> list[Practitioner]:
+    """Active practitioners (who get intake alerts about their consults) with no active
+    practitioner account linked to them, so nobody can open those alerts as them."""
+    linked = (
+        sa.select(StaffUser.id)
+        .where(
+            StaffUser.practitioner_id == Practitioner.id,
+            StaffUser.role == Role.PRACTITIONER.value,
+            StaffUser.active.is_(True),
+        )
+        .exists()
+    )
+    return list(
+        db.session.scalars(
+            sa.select(Practitioner)
+            .where(Practitioner.active.is_(True), ~linked)
+            .order_by(Practitioner.name, Practitioner.id)
+        )
+    )
+
+
 def check_new_password(password: str) -> None:
     if len(password) < MIN_PASSWORD_LENGTH:
         raise AccountError(

@@ -1,4 +1,5 @@
-"""Staff actions on a consult's page: cancel, reschedule, mark the outcome, add a note."""
+"""Staff actions on a consult's page: cancel, reschedule, mark the outcome, add a note,
+acknowledge an intake alert."""
 
 from __future__ import annotations
 
@@ -17,7 +18,13 @@ from clinic.staff import bp
 from clinic.staff import consult_services as actions
 from clinic.staff.access import ANY_STAFF, can_act_on, roles_required
 from clinic.staff.consults import consult_or_404, render_consult
-from clinic.staff.forms import CancelConsultForm, NoteForm, OutcomeForm, StaffRescheduleForm
+from clinic.staff.forms import (
+    AcknowledgeAlertForm,
+    CancelConsultForm,
+    NoteForm,
+    OutcomeForm,
+    StaffRescheduleForm,
+)
 
 
 def _actionable(reference: str) -> Appointment:
@@ -79,6 +86,32 @@ def add_note(reference: str):
         return render_consult(appointment, 422, note_form=form)
     actions.add_note(reference, form.body.data, current_user, datetime.now(UTC))
     flash("Your note is saved.")
+    return _back(reference)
+
+
+@bp.post("/consults/<reference>/alerts/<int:alert_id>/acknowledge")
+@roles_required(*ANY_STAFF)
+def acknowledge_alert(reference: str, alert_id: int):
+    """Say who took on an intake alert and what they did; it then no longer escalates."""
+    appointment = _actionable(reference)
+    form = AcknowledgeAlertForm()
+    if not form.validate():
+        return render_consult(appointment, 422, ack_form=form, ack_for=alert_id)
+    try:
+        actions.acknowledge_alert(
+            reference,
+            alert_id,
+            form.action.data,
+            form.note.data or "",
+            current_user,
+            datetime.now(UTC),
+        )
+    except actions.AlertNotFound:
+        abort(404, description="This consult has no such alert.")
+    except actions.Refused as refused:
+        flash(str(refused))
+        return _back(reference)
+    flash("The alert is acknowledged, with your name on it.")
     return _back(reference)
 
 

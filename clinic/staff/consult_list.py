@@ -18,6 +18,7 @@ from clinic.staff.consult_export import export_consults
 from clinic.staff.consult_search import ConsultFilters, consult_page
 from clinic.staff.filter_forms import ConsultFilterForm
 from clinic.staff.listing import BAD_PAGE, page_number
+from clinic.staff.open_alerts import open_alert_kinds
 
 PER_PAGE = 50
 DEFAULT_DAYS = 14  # the list opens on today and the next 14 days
@@ -49,7 +50,8 @@ def _refused(settings, zone, form, message: str | None = None):
 @bp.get("/consults")
 @roles_required(*ANY_STAFF)
 def consult_list():
-    """Consults in a date range (clinic's zone), filtered, 50 a page in order of start."""
+    """Consults in a date range (clinic's zone), filtered, 50 a page in order of start; those
+    with alerts nobody has acknowledged are marked."""
     settings, zone, form, valid = _read_filters()
     number = page_number()
     if not valid:
@@ -64,6 +66,7 @@ def consult_list():
         zone=zone,
         form=form,
         page=page,
+        alerted=open_alert_kinds(a.id for a in page.items),
         params=filters.as_params(),
         message=None,
     )

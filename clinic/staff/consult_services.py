@@ -1,4 +1,5 @@
-"""What staff do to a consult: cancel, reschedule, record the outcome, add a note, book one.
+"""What staff do to a consult: cancel, reschedule, record the outcome, add a note, book one,
+acknowledge an intake alert.
 
 Each public function is one transaction, audited inside it. Changes of time take the same
 locks and checks as a patient's own booking (invariant 1) and write the same emails to the
@@ -18,7 +19,15 @@ from clinic.booking.services import NotBookable, PatientDetails, SlotTaken, comm
 from clinic.database import begin_write, lock_rows
 from clinic.extensions import db
 from clinic.formatting import parse_zone, when_label
-from clinic.models import Appointment, ConsultNote, Practitioner, StaffUser, Status
+from clinic.models import (
+    AlertAction,
+    Appointment,
+    ConsultNote,
+    IntakeAlert,
+    Practitioner,
+    StaffUser,
+    Status,
+)
 from clinic.notify.outbox import drop_reminders
 from clinic.settings import clinic_settings
 from clinic.staff.accounts import audit
@@ -26,8 +35,10 @@ from clinic.staff.accounts import audit
 __all__ = [
     "NotBookable",
     "SlotTaken",
+    "AlertNotFound",
     "ConsultNotFound",
     "Refused",
+    "acknowledge_alert",
     "add_note",
     "book_for_patient",
     "cancel",
@@ -41,6 +52,10 @@ REFERENCE = re.compile(r"[A-Z0-9]{4}-[A-Z0-9]{4}")
 
 class ConsultNotFound(LookupError):
     """No booked consult has that reference."""
+
+
+class AlertNotFound(LookupError):
+    """The consult has no alert with that id."""
 
 
 class Refused(Exception):
@@ -129,6 +144,40 @@ def add_note(reference: str, body: str, user: StaffUser, now: datetime) -> Consu
     _audit("note_added", user, appointment, now)
     db.session.commit()
     return note
+
+
+def acknowledge_alert(
+    reference: str, alert_id: int, action: str, note: str, user: StaffUser, now: datetime
+) -> IntakeAlert:
+    """Record that ``user`` took on one of the consult's alerts and what they did; an
+    acknowledged alert no longer escalates. Once per alert: a second time changes nothing."""
+    if action not in {a.value for a in AlertAction}:
+        raise Refused("Please choose what was done.")
+    note = (note or "").strip()
+    if len(note) > 500:
+        raise Refused("Please keep the note under 500 characters.")
+    begin_write()
+    alert = db.session.scalar(
+        sa.select(IntakeAlert)
+        .join(IntakeAlert.appointment)
+        .where(IntakeAlert.id == alert_id, Appointment.reference == reference)
+        .with_for_update(of=IntakeAlert)  # against a second acknowledgement or an escalation
+    )
+    if alert is None or find_consult(reference) is None:
+        db.session.rollback()
+        raise AlertNotFound(alert_id)
+    if alert.acknowledged_at is not None:
+        who = alert.acknowledged_by
+        name = (who.name or who.email) if who else "a former staff member"
+        when = when_label(alert.acknowledged_at, parse_zone(clinic_settings().timezone))
+        _refuse(f"This alert was already acknowledged by {name} on {when}; nothing changed.")
+    alert.acknowledged_at = now
+    alert.acknowledged_by = user
+    alert.action = action
+    alert.note = note
+    _audit("alert_acknowledged", user, alert.appointment, now, f"{alert.kind}, {action}")
+    db.session.commit()
+    return alert
 
 
 def book_for_patient(

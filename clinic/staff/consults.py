@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from flask import abort, render_template
@@ -9,26 +10,40 @@ from flask_login import current_user
 
 from clinic.formatting import parse_zone
 from clinic.intake.summary import build_summary
-from clinic.models import Appointment
+from clinic.models import Appointment, Role
 from clinic.scheduling import local_day_window
 from clinic.settings import clinic_settings
 from clinic.staff import bp, schedule
 from clinic.staff.access import ANY_STAFF, can_act_on, can_read_intake, roles_required
-from clinic.staff.accounts import audit
+from clinic.staff.accounts import audit, practitioners_without_account
 from clinic.staff.consult_services import can_mark, can_move, find_consult
-from clinic.staff.forms import CancelConsultForm, NoteForm, OutcomeForm
+from clinic.staff.forms import AcknowledgeAlertForm, CancelConsultForm, NoteForm, OutcomeForm
+from clinic.staff.open_alerts import open_alerts
 
 
 @bp.get("/")
 @roles_required(*ANY_STAFF)
 def home():
-    """Today's consults in the clinic's zone, urgent ones marked: one practitioner's or all."""
+    """Today's consults in the clinic's zone, urgent ones marked: one practitioner's or all;
+    above them, every consult of theirs with an alert nobody has acknowledged yet, and for
+    admins, the practitioners who get alerts but have no account to open them with."""
     settings = clinic_settings()
     zone = parse_zone(settings.timezone)
-    today = datetime.now(UTC).astimezone(zone).date()
+    now = datetime.now(UTC)
+    today = now.astimezone(zone).date()
     query, consults = schedule.filtered(local_day_window(today, 1, zone))
+    alerts = open_alerts(schedule.chosen_practitioner_id(query))
     return render_template(
-        "staff/home.html", settings=settings, zone=zone, today=today, consults=consults, query=query
+        "staff/home.html",
+        settings=settings,
+        zone=zone,
+        now=now,
+        today=today,
+        consults=consults,
+        query=query,
+        alerts=alerts,
+        alerted={entry.appointment.id for entry in alerts},
+        unlinked=practitioners_without_account() if current_user.role == Role.ADMIN else [],
     ), (422 if consults is None else 200)
 
 
@@ -42,7 +57,8 @@ def consult_or_404(reference: str) -> Appointment:
 @bp.get("/consults/<reference>")
 @roles_required(*ANY_STAFF)
 def consult(reference: str):
-    """Patient details, both zones, status, notes, the intake as the role allows, actions."""
+    """Patient details and how they like to be contacted, both zones, status, alerts, notes,
+    the intake as the role allows, actions."""
     return render_consult(consult_or_404(reference))
 
 
@@ -54,6 +70,9 @@ def render_consult(appointment: Appointment, status: int = 200, **forms):
         "cancel_form": CancelConsultForm(formdata=None),
         "outcome_form": OutcomeForm(formdata=None),
         "note_form": NoteForm(formdata=None),
+        "ack_form": AcknowledgeAlertForm(formdata=None),
+        "blank_ack_form": AcknowledgeAlertForm(formdata=None),
+        "ack_for": None,  # the alert whose form ``ack_form`` is, when it has errors
         **forms,
     }
     return render_template(
@@ -63,6 +82,7 @@ def render_consult(appointment: Appointment, status: int = 200, **forms):
         zone=parse_zone(settings.timezone),
         patient_zone=parse_zone(appointment.patient_timezone),
         summary=_intake_summary(appointment),
+        contact=contact_preference(appointment),
         may_act=can_act_on(current_user, appointment),
         may_move=can_move(appointment, now),
         may_mark=can_mark(appointment, now),
@@ -86,6 +106,32 @@ def intake_print(reference: str):
         settings=settings,
         zone=parse_zone(settings.timezone),
         summary=summary,
+    )
+
+
+@dataclass(frozen=True)
+class ContactPreference:
+    """How the patient asked to be contacted, in words; None where they have not said."""
+
+    method: str | None
+    leave_message: str | None
+
+
+CONTACT_METHODS = {"email": "Email", "phone": "Phone"}
+YES_NO = {"yes": "Yes", "no": "No"}
+
+
+def contact_preference(appointment: Appointment) -> ContactPreference:
+    """The two intake answers every role may see (the front desk takes the calls); never any
+    other answer, and reading them is not a reading of the intake."""
+    answers = appointment.intake.answers if appointment.intake is not None else {}
+
+    def word(question: str, words: dict[str, str]) -> str | None:
+        value = (answers or {}).get(question)
+        return words.get(value) if isinstance(value, str) else None
+
+    return ContactPreference(
+        word("contact_method", CONTACT_METHODS), word("contact_leave_message", YES_NO)
     )
 
 

@@ -9,7 +9,14 @@ from wtforms import (
     SelectChoice,
     TextAreaField,
 )
-from wtforms.validators import AnyOf, DataRequired, EqualTo, InputRequired, Length
+from wtforms.validators import (
+    AnyOf,
+    DataRequired,
+    EqualTo,
+    InputRequired,
+    Length,
+    ValidationError,
+)
 
 from clinic.booking.forms import (
     InstantField,
@@ -20,6 +27,7 @@ from clinic.booking.forms import (
     printable_text,
     strip_text,
 )
+from clinic.staff.alert_words import ALERT_ACTIONS
 
 
 class SignInForm(FlaskForm):
@@ -89,6 +97,32 @@ class NoteForm(FlaskForm):
             printable_text,
         ],
     )
+
+
+class AcknowledgeAlertForm(FlaskForm):
+    """Taking on an intake alert: what was done, and a note (required for "something else")."""
+
+    action = RadioField(
+        "What was done?",
+        choices=[SelectChoice(value, label) for value, label in ALERT_ACTIONS.items()],
+        validate_choice=False,
+        validators=[
+            InputRequired("Please choose what was done."),
+            AnyOf(list(ALERT_ACTIONS), message="Please choose what was done."),
+        ],
+    )
+    note = TextAreaField(
+        "Note (optional; staff who can see this consult read it)",
+        filters=[strip_text],
+        validators=[
+            Length(max=500, message="Please keep the note under 500 characters."),
+            printable_text,
+        ],
+    )
+
+    def validate_note(self, field) -> None:
+        if self.action.data == "other" and not field.data:
+            raise ValidationError("Please say in the note what was done.")
 
 
 class StaffRescheduleForm(FlaskForm):

@@ -17,12 +17,13 @@ from sqlalchemy.orm import joinedload
 
 from clinic.extensions import db
 from clinic.formatting import parse_zone
-from clinic.models import Appointment, Practitioner, Role, Status, WorkingHours
+from clinic.models import Appointment, Practitioner, Role, Status
 from clinic.scheduling import Interval, WeeklyRange
 from clinic.settings import clinic_settings
 from clinic.staff import bp
 from clinic.staff.access import ANY_STAFF, roles_required
 from clinic.staff.filter_forms import WHOLE_CLINIC, ScheduleFilterForm, WeekQueryForm
+from clinic.staff.open_alerts import open_alerts
 from clinic.staff.week import hours_in_week, layout_week, week_window
 
 # Consults staff see on the schedule: booked ones and what became of them (never holds).
@@ -31,13 +32,13 @@ SHOWN = (Status.CONFIRMED, Status.COMPLETED, Status.NO_SHOW, Status.CANCELLED)
 F = TypeVar("F", bound=ScheduleFilterForm)
 
 
-def practitioners() -> list[Practitioner]:
-    """Everyone who may have consults on the schedule, active ones first, by name."""
-    return list(
-        db.session.scalars(
-            sa.select(Practitioner).order_by(Practitioner.active.desc(), Practitioner.name)
-        )
-    )
+def practitioners(with_hours: bool = False) -> list[Practitioner]:
+    """Everyone who may have consults on the schedule, active ones first, by name; with their
+    weekly hours loaded in the same statement if asked."""
+    stmt = sa.select(Practitioner).order_by(Practitioner.active.desc(), Practitioner.name)
+    if with_hours:
+        stmt = stmt.options(joinedload(Practitioner.hours))
+    return list(db.session.scalars(stmt).unique())
 
 
 def own_practitioner_id() -> int | None:
@@ -54,6 +55,12 @@ def schedule_query(form_class: type[F], people: list[Practitioner]) -> F:
     form = form_class(formdata=request.args, practitioner=default)
     form.set_practitioners(people)
     return form
+
+
+def chosen_practitioner_id(query: ScheduleFilterForm) -> int | None:
+    """Whose consults a validated filter chose; the user's own default when that choice was
+    refused."""
+    return own_practitioner_id() if query.practitioner.errors else query.practitioner_id
 
 
 def consults_between(window: Interval, practitioner_id: int | None) -> list[Appointment]:
@@ -86,32 +93,36 @@ def filtered(window: Interval) -> tuple[ScheduleFilterForm, list[Appointment] | 
 def weekly_hours(
     people: list[Practitioner], practitioner_id: int | None
 ) -> list[tuple[ZoneInfo, WeeklyRange]]:
-    """Active practitioners' weekly hours, each with its practitioner's zone."""
-    zones = {
-        p.id: parse_zone(p.timezone) for p in people if p.active and practitioner_id in (None, p.id)
-    }
-    rows = db.session.scalars(
-        sa.select(WorkingHours).where(WorkingHours.practitioner_id.in_(list(zones)))
-    )
-    return [
-        (zones[r.practitioner_id], WeeklyRange(r.weekday, r.start_time, r.end_time))
-        for r in rows
-        if zones[r.practitioner_id] is not None
-        and (r.end_time > r.start_time or r.end_time == time(0))
-    ]
+    """Active practitioners' weekly hours (``people`` loaded with them), each with its
+    practitioner's zone."""
+    found = []
+    for person in people:
+        zone = parse_zone(person.timezone)
+        if not person.active or practitioner_id not in (None, person.id) or zone is None:
+            continue
+        found.extend(
+            (zone, WeeklyRange(r.weekday, r.start_time, r.end_time))
+            for r in person.hours
+            if r.end_time > r.start_time or r.end_time == time(0)
+        )
+    return found
 
 
 @bp.get("/week")
 @roles_required(*ANY_STAFF)
 def week():
-    """The week (Monday to Sunday, clinic's zone) containing ``day``, as a grid of consults."""
+    """The week (Monday to Sunday, clinic's zone) containing ``day``, as a grid of consults;
+    above it, the consults with alerts nobody has acknowledged yet."""
     settings = clinic_settings()
     zone = parse_zone(settings.timezone)
-    today = datetime.now(UTC).astimezone(zone).date()
-    people = practitioners()
+    now = datetime.now(UTC)
+    today = now.astimezone(zone).date()
+    people = practitioners(with_hours=True)
     query = schedule_query(WeekQueryForm, people)
     context = dict(settings=settings, zone=zone, today=today, query=query, layout=None)
-    if not query.validate():
+    valid = query.validate()
+    context.update(alerts=open_alerts(chosen_practitioner_id(query)), now=now)
+    if not valid:
         return render_template("staff/week.html", **context), 422
     day = query.day.data or today
     query.day.data = day
