@@ -146,7 +146,7 @@ def test_acknowledging_records_who_when_and_what_was_done(client, ref, who):
         sa.select(AuditEvent).where(AuditEvent.action == "alert_acknowledged")
     ).all()
     assert event.subject == f"consult {ref}"
-    assert event.detail == "self_harm, called"
+    assert event.detail == f"alert {alert_id}, called"  # never the kind, which says why
     assert event.staff_user_id == row.acknowledged_by_id
 
 

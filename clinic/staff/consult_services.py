@@ -175,7 +175,8 @@ def acknowledge_alert(
     alert.acknowledged_by = user
     alert.action = action
     alert.note = note
-    _audit("alert_acknowledged", user, alert.appointment, now, f"{alert.kind}, {action}")
+    # The alert's id, never its kind: the audit log outlives an erasure, and the kind says why.
+    _audit("alert_acknowledged", user, alert.appointment, now, f"alert {alert.id}, {action}")
     db.session.commit()
     return alert
 
