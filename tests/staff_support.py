@@ -65,6 +65,14 @@ def audit_count(action: str) -> int:
     )
 
 
+def clear_alerts() -> None:
+    """Delete every intake alert (the seed's item 9 raised one), for tests that raise their own
+    at a time they choose."""
+    db.session.rollback()
+    db.session.execute(sa.delete(IntakeAlert))
+    db.session.commit()
+
+
 def alert_on(reference: str, kind: AlertKind = AlertKind.SELF_HARM, now: datetime | None = None):
     """The consult's alert of ``kind``, raised now (or at ``now``) unless the intake already
     raised it; returns its id."""

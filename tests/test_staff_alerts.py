@@ -18,7 +18,7 @@ from clinic.intake.alerts import escalate_due
 from clinic.models import AlertKind, Appointment, AuditEvent, IntakeAlert
 from tests import factories
 from tests.conftest import csrf_token
-from tests.staff_support import alert_on, audit_count, seed_staff_clinic, sign_in
+from tests.staff_support import alert_on, audit_count, clear_alerts, seed_staff_clinic, sign_in
 
 NEW_YORK = ZoneInfo("America/New_York")
 # Friday 4 December 2026, 4:30 PM in New York (the staff clinic's zone).
@@ -27,7 +27,9 @@ RAISED = datetime(2026, 12, 4, 16, 30, tzinfo=NEW_YORK)
 
 @pytest.fixture
 def ref(app):
-    return seed_staff_clinic()
+    reference = seed_staff_clinic()
+    clear_alerts()  # the seed's item 9 raised one; each test here raises its own
+    return reference
 
 
 def alert(alert_id: int) -> IntakeAlert:
