@@ -39,12 +39,14 @@ DEFAULT_CRISIS_TEXT = (
     "countries), or go to your nearest emergency department."
 )
 
-# What a patient whose answers raise a flag is told will happen next. {hours} is replaced by
-# the clinic's office hours and {response} by the time within which staff respond.
+# What a patient whose answers signal a risk of self-harm is told will happen next. {hours} is
+# replaced by the clinic's office hours and {response} by the time after which an urgent alert
+# nobody has acknowledged goes to the admins (clinic.intake.alerts).
 DEFAULT_FOLLOWUP_TEXT = (
-    "Someone from the clinic will read your answers and contact you within {response}. Our "
-    "office hours are {hours}. We are not an emergency service and do not watch answers as "
-    "they arrive, so if you need help sooner, use the numbers above."
+    "We have let the clinic know. Staff read these alerts in office hours, {hours}, and aim "
+    "to contact you within {response}; if nobody has by then, a senior member of staff is "
+    "told. We are not an emergency service and do not watch answers as they arrive, so if "
+    "you need help sooner, use the numbers above."
 )
 
 
@@ -72,7 +74,7 @@ class ClinicSettings(db.Model):
     feed_full_names: Mapped[bool] = mapped_column(default=False)
     # Shown to a patient whose intake answers signal a risk to their safety.
     crisis_text: Mapped[str] = mapped_column(sa.Text, default=lambda: DEFAULT_CRISIS_TEXT)
-    # What a patient with a flagged answer is promised (see DEFAULT_FOLLOWUP_TEXT).
+    # What a patient at risk is promised (see DEFAULT_FOLLOWUP_TEXT).
     followup_text: Mapped[str] = mapped_column(sa.Text, default=lambda: DEFAULT_FOLLOWUP_TEXT)
     # Office hours, in the clinic's zone: when staff read alerts. Days are Monday=0 .. Sunday=6.
     office_days: Mapped[str] = mapped_column(sa.String(20), default="0,1,2,3,4")

@@ -18,9 +18,10 @@ branch_labels = None
 depends_on = None
 
 FOLLOWUP_TEXT = (
-    "Someone from the clinic will read your answers and contact you within {response}. Our "
-    "office hours are {hours}. We are not an emergency service and do not watch answers as "
-    "they arrive, so if you need help sooner, use the numbers above."
+    "We have let the clinic know. Staff read these alerts in office hours, {hours}, and aim "
+    "to contact you within {response}; if nobody has by then, a senior member of staff is "
+    "told. We are not an emergency service and do not watch answers as they arrive, so if "
+    "you need help sooner, use the numbers above."
 )
 OLD_CRISIS_TEXT = (
     "If you are thinking about harming yourself or are in danger, please get help now: "

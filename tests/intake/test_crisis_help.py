@@ -71,8 +71,8 @@ def test_the_follow_up_promise_is_filled_in(clinic):
     shown = crisis_help("GB")
     assert isinstance(shown, CrisisHelp)
     assert "{" not in shown.followup and "}" not in shown.followup
-    assert "contact you within 2 office hours." in shown.followup
-    assert "Our office hours are Monday to Friday, 9:00 to 17:00 (Europe/London)." in (
+    assert "aim to contact you within 2 office hours;" in shown.followup
+    assert "in office hours, Monday to Friday, 9:00 to 17:00 (Europe/London), and" in (
         shown.followup
     )
     assert crisis_help("").followup == shown.followup  # the same promise wherever they are

@@ -1693,3 +1693,32 @@ def test_cancellation_emails_never_offer_the_questionnaire(client, booked):
         composed = compose(message)
         assert "/intake/" not in composed.text and "/intake/" not in composed.html
         assert "questionnaire" not in composed.text.lower()
+
+
+def test_after_an_emergency_nothing_invites_the_patient_to_go_on(client, booked):
+    """Item 9 and then the ASQ's "right now": the emergency and self-harm panels both show,
+    but neither says to keep going, and the thank-you page offers no more questions."""
+    _, token = booked
+    post(client, token, "mood", {"phq9_1": "0", "phq9_2": "0", "phq9_9": "2"})
+    response = post(client, token, "asq", {"asq_1": "yes", "asq_5": "yes"})
+
+    page = client.get(response.headers["Location"]).text
+    assert shown_panels(page) == {"emergency", "self_harm"}
+    assert "keep going" not in visible_text(page)
+    done = client.get(f"/intake/{token}/done").text
+    assert shown_panels(done) == {"emergency", "self_harm"}
+    assert "keep going" not in visible_text(done)
+    assert "health history" not in visible_text(done)
+
+
+def test_the_see_a_doctor_panel_promises_only_what_happens(client, booked):
+    """Amber alerts have no deadline, so the panel promises no response time: the practitioner
+    reads the answers before the consult."""
+    _, token = booked
+    response = post(
+        client, token, "safety", {"heart_now": "no", "digestion_red_flags": ["weight_loss"]}
+    )
+
+    shown, text = panel(client.get(response.headers["Location"]).text, "see_doctor")
+    assert shown
+    assert "before your consult" in text and "office hours" not in text
