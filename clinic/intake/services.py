@@ -146,7 +146,9 @@ def save_section(
             at=now,
             action="intake_saved",
             subject=f"consult {appointment.reference}",
-            detail=f"revision {revision.number}, part {section_id}",
+            # The revision's number only: which parts were saved can say why (the ASQ is asked
+            # after item 9), and the audit log outlives an erasure.
+            detail=f"revision {revision.number}",
         )
     )
     db.session.commit()
