@@ -134,7 +134,7 @@ def save_section(
     else:
         response.completed_at = None
     counted = current_answers(answers)
-    scores = score(counted, done)
+    scores = score(counted, _saved_in_this_version(response))
     _keep_flags(response, scores, counted, revision, now)
     for kind in sorted(scores.alerts):
         raise_alert(appointment, AlertKind(kind), now)
@@ -153,6 +153,18 @@ def save_section(
     )
     db.session.commit()
     return response
+
+
+def _saved_in_this_version(response: IntakeResponse) -> set[str]:
+    """The parts saved under the current questionnaire (this save's included): a mood page
+    saved before the blank item 9 prompt existed was never prompted, so it is no skip."""
+    return set(
+        db.session.scalars(
+            sa.select(IntakeRevision.section_id).where(
+                IntakeRevision.response_id == response.id, IntakeRevision.version == VERSION
+            )
+        )
+    )
 
 
 def _needs_item9_prompt(part: Section, values: Mapping[str, object], form) -> bool:

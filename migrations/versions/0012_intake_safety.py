@@ -107,6 +107,8 @@ def upgrade():
     op.create_index('ix_intake_alert_appointment_id', 'intake_alert', ['appointment_id'])
     op.create_index('ix_intake_alert_due_at', 'intake_alert', ['due_at'])
 
+    _alerts_for_urgent_consults()
+
     op.create_table(
         'crisis_line',
         sa.Column('country', sa.String(length=2), nullable=False),
@@ -114,6 +116,52 @@ def upgrade():
         sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint('country'),
     )
+
+
+def _alerts_for_urgent_consults():
+    """Each consult already marked urgent gets the alert its answers raised, so staff can take
+    it on. It was emailed when raised, so it has no escalation deadline."""
+    appointment = sa.table('appointment', sa.column('id', sa.Integer), sa.column('urgent', sa.Boolean))
+    response = sa.table(
+        'intake_response',
+        sa.column('appointment_id', sa.Integer),
+        sa.column('answers', sa.JSON),
+        sa.column('urgent_at', sa.DateTime(timezone=True)),
+        sa.column('updated_at', sa.DateTime(timezone=True)),
+    )
+    alert = sa.table(
+        'intake_alert',
+        sa.column('appointment_id', sa.Integer),
+        sa.column('kind', sa.String),
+        sa.column('level', sa.String),
+        sa.column('raised_at', sa.DateTime(timezone=True)),
+        sa.column('action', sa.String),
+        sa.column('note', sa.String),
+    )
+    connection = op.get_bind()
+    rows = connection.execute(
+        sa.select(response.c.appointment_id, response.c.answers, response.c.urgent_at, response.c.updated_at)
+        .join(appointment, appointment.c.id == response.c.appointment_id)
+        .where(appointment.c.urgent.is_(True))
+    ).all()
+    for appointment_id, answers, urgent_at, updated_at in rows:
+        answers = answers or {}
+        kinds = []
+        if answers.get('heart_now') == 'yes':
+            kinds.append('emergency')
+        if str(answers.get('phq9_9', '0')) in ('1', '2', '3') or not kinds:
+            kinds.append('self_harm')  # the only other answer that marked a consult urgent
+        for kind in kinds:
+            connection.execute(
+                alert.insert().values(
+                    appointment_id=appointment_id,
+                    kind=kind,
+                    level='red',
+                    raised_at=urgent_at or updated_at,
+                    action='',
+                    note='',
+                )
+            )
 
 
 def downgrade():

@@ -1131,7 +1131,7 @@ def test_item_9_above_not_at_all_shows_the_self_harm_panel_next_and_at_the_end(c
         _, text = panel(page, "self_harm")
         assert "Samaritans free on 116 123" in text and "NHS 111" in text, url
         assert "call 999" in text and "988" not in text, url
-        assert "Someone from the clinic will read your answers" in text, url
+        assert "We have let the clinic know." in text, url
         assert KEEP_GOING in visible_text(page), url
 
 
@@ -1719,3 +1719,27 @@ def test_the_see_a_doctor_panel_promises_only_what_happens(client, booked):
     shown, text = panel(client.get(response.headers["Location"]).text, "see_doctor")
     assert shown
     assert "before your consult" in text and "office hours" not in text
+
+
+def test_a_mood_page_saved_before_the_prompt_existed_is_no_skip(client, booked):
+    """An intake of the earlier questionnaire with item 9 blank on a saved mood page: the
+    patient was never prompted, so saving another page raises no item-9-skipped alert."""
+    appointment, token = booked
+    db.session.add(
+        IntakeResponse(
+            appointment_id=appointment.id,
+            version="2026-11.1",
+            answers={"phq9_1": "1"},
+            sections_done=["mood"],
+        )
+    )
+    db.session.commit()
+
+    save(token, "goals", calm(section("goals")))
+
+    db.session.rollback()
+    assert db.session.scalars(sa.select(IntakeAlert)).all() == []
+    # Saved blank under this questionnaire, after the prompt, it is one.
+    post(client, token, "mood", {"phq9_1": "1", "phq9_2": "0", "item9_prompted": "1"})
+    db.session.rollback()
+    assert [a.kind for a in db.session.scalars(sa.select(IntakeAlert))] == ["item9_skipped"]
