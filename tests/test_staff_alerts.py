@@ -213,6 +213,9 @@ def test_an_alert_of_another_consult_is_not_found_here(client, ref):
     assert alert(theirs).is_open
     missing = acknowledge(client, ref, 999999, action="called")
     assert missing.status_code == 404
+    # Past the largest id a row can have: still "not found", never a 500.
+    huge = acknowledge(client, ref, 10**23, action="called")
+    assert huge.status_code == 404
 
 
 def test_an_acknowledged_urgent_alert_no_longer_escalates(client, ref):

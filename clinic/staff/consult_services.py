@@ -146,11 +146,16 @@ def add_note(reference: str, body: str, user: StaffUser, now: datetime) -> Consu
     return note
 
 
+MAX_ROW_ID = 2**63 - 1  # the largest id a database row can have
+
+
 def acknowledge_alert(
     reference: str, alert_id: int, action: str, note: str, user: StaffUser, now: datetime
 ) -> IntakeAlert:
     """Record that ``user`` took on one of the consult's alerts and what they did; an
     acknowledged alert no longer escalates. Once per alert: a second time changes nothing."""
+    if not 0 < alert_id <= MAX_ROW_ID:  # a number no row can have (and SQLite can't bind)
+        raise AlertNotFound(alert_id)
     if action not in {a.value for a in AlertAction}:
         raise Refused("Please choose what was done.")
     note = (note or "").strip()
