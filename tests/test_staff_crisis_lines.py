@@ -8,6 +8,8 @@ beside its box with nothing changed, and only admins may look or change. What is
 
 from __future__ import annotations
 
+import re
+
 from html import unescape
 
 import pytest
@@ -95,7 +97,9 @@ def test_the_admin_writes_the_uk_text_and_uk_patients_see_it(admin):
     part = section(page, "gb")
     assert "now see the clinic's own text, saved" in part
     assert OWN_GB in part and BY_CODE["GB"].text in part  # the built-in, to compare
-    assert "Use the built-in text" in part
+    # The button's full name says which country, as every country has one.
+    button = re.search(r"<button[^>]*>Use the built-in text(.*?)</button>", part, re.S)
+    assert button and "for United Kingdom" in re.sub(r"<[^>]+>", "", button.group(1))
     assert "now see the built-in text." in section(page, "ie")  # only the UK changed
     db.session.rollback()
     assert crisis_help("GB").text == OWN_GB
