@@ -9,7 +9,6 @@ beside its box with nothing changed, and only admins may look or change. What is
 from __future__ import annotations
 
 import re
-
 from html import unescape
 
 import pytest
