@@ -1,11 +1,16 @@
 """Intake alerts in plain words, for staff pages (the template filters of the same names).
 
-A kind says why staff should look, in the words the front desk may see: never an answer.
+A kind says why staff should look, never an answer; still, it comes from the answers, so only
+staff who may read the consult's intake see it. The front desk and other practitioners see
+how urgent the alert is, which is what they need to act on it.
 """
 
 from __future__ import annotations
 
-from clinic.models import AlertAction, AlertKind
+from flask_login import current_user
+
+from clinic.models import URGENT_ALERT_KINDS, AlertAction, AlertKind, Appointment
+from clinic.staff.access import can_read_intake
 
 ALERT_KINDS = {
     AlertKind.EMERGENCY.value: "Possible emergency now",
@@ -29,7 +34,15 @@ DONE = {
 }
 
 
-def alert_kind(kind: str) -> str:
+# What staff who may not read the intake see in place of the kind.
+URGENT_WORDS = "Intake needs review now"
+REVIEW_WORDS = "Intake needs review soon"
+
+
+def alert_kind(kind: str, appointment: Appointment | None = None) -> str:
+    """The kind in words; given the consult, only if the signed-in user may read its intake."""
+    if appointment is not None and not can_read_intake(current_user, appointment):
+        return URGENT_WORDS if kind in URGENT_ALERT_KINDS else REVIEW_WORDS
     return ALERT_KINDS.get(kind, kind.replace("_", " "))
 
 
