@@ -78,9 +78,9 @@ def _plant(places: dict) -> dict:
     consult_services.add_note(places["ref2"], XSS, admin, now)
     ref2 = db.session.scalar(sa.select(Appointment).where(Appointment.reference == places["ref2"]))
     review = raise_alert(ref2, AlertKind.HIGH_SCORE, now)  # emailed to staff as a review
-    raise_alert(ref2, AlertKind.SELF_HARM, now - timedelta(days=30))  # long overdue
+    raise_alert(ref2, AlertKind.SELF_HARM, now)  # the mood save's item 9 may have raised it
     db.session.commit()
-    escalate_due(now)  # emailed to the admins
+    escalate_due(now + timedelta(days=30))  # long overdue: emailed to the admins
     consult_services.acknowledge_alert(places["ref2"], review.id, "other", XSS, admin, now)
     gone, gone_token = services.book(
         places["ada"],
