@@ -198,6 +198,13 @@ def test_a_week_with_a_clock_change_keeps_nine_am_on_one_row(client, app):
     assert "The clocks change on Sunday 9 March: from then on, America/New_York (EDT)." in page
 
 
+def without_open_alerts(page: str) -> str:
+    """The page without its "Open alerts" block (shown on every schedule page)."""
+    return re.sub(
+        r'<section aria-labelledby="open-alerts-heading".*?</section>', "", page, flags=re.S
+    )
+
+
 @pytest.mark.parametrize(
     "query, message",
     [
@@ -216,7 +223,8 @@ def test_bad_days_and_practitioners_are_refused_plainly(client, week, query, mes
     assert response.status_code == 422
     page = unescape(response.text)
     assert 'class="error" id="' in page and message in page
-    assert "/staff/consults/" not in page
+    # No week is shown; only the open alerts, which are on every schedule page, link consults.
+    assert "/staff/consults/" not in without_open_alerts(page)
 
 
 @pytest.mark.parametrize("query", ["practitioner=nobody", "practitioner=999"])
@@ -225,6 +233,7 @@ def test_the_today_view_refuses_a_bad_practitioner_plainly(client, week, query):
     response = client.get(f"/staff/?{query}")
     assert response.status_code == 422
     assert "Please choose a practitioner from the list." in unescape(response.text)
+    assert "/staff/consults/" not in without_open_alerts(response.text)
 
 
 def test_the_today_view_filters_by_practitioner(client, app):
