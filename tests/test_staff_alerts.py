@@ -242,3 +242,20 @@ def test_an_escalated_alert_says_when_it_went_to_the_admins(client, ref):
         section
     )
     assert "Acknowledge this alert" in section  # still open: someone must take it on
+
+
+def test_two_alerts_read_alike_to_the_front_desk_are_told_apart_by_number(client, ref):
+    """The front desk sees "Intake needs review now" for both urgent kinds: the headings and
+    the buttons' full names say which alert is which."""
+    alert_on(ref, AlertKind.SELF_HARM, RAISED)
+    alert_on(ref, AlertKind.EMERGENCY, RAISED)
+    sign_in(client, "desk")
+    html = alerts_html(page(client, ref))
+    names = [
+        re.sub(r"<[^>]+>", "", name)
+        for name in re.findall(r"<button [^>]*>(.*?)</button>", html, re.S)
+    ]
+    assert names == [
+        "Acknowledge this alert: Intake needs review now (alert 1 of 2)",
+        "Acknowledge this alert: Intake needs review now (alert 2 of 2)",
+    ]
