@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import time
 
 from clinic.extensions import db
+from clinic.intake.alerts import office_days
 from clinic.intake.crisis_lines import lines_for
 from clinic.models import ClinicSettings, CrisisLine
 from clinic.settings import clinic_settings
@@ -47,19 +48,13 @@ def crisis_help(country: str) -> CrisisHelp:
 def followup_text(settings: ClinicSettings) -> str:
     """The clinic's follow-up promise with ``{hours}`` and ``{response}`` filled in."""
     hours = office_hours_text(
-        _days(settings.office_days),
+        sorted(office_days(settings.office_days)),
         settings.office_opens,
         settings.office_closes,
         settings.timezone,
     )
     response = response_time_text(settings.alert_escalate_minutes)
     return settings.followup_text.replace("{hours}", hours).replace("{response}", response)
-
-
-def _days(stored: str) -> list[int]:
-    """The stored days ("0,1,2,3,4") as numbers; anything that is not a day is left out."""
-    numbers = {str(day): day for day in range(7)}
-    return sorted({numbers[p.strip()] for p in (stored or "").split(",") if p.strip() in numbers})
 
 
 def office_hours_text(days: Iterable[int], opens: time, closes: time, zone: str) -> str:
