@@ -324,3 +324,24 @@ def test_each_round_of_flask_worker_escalates_what_is_due(consult, database_url,
     assert sorted(str(r.message["To"]) for r in escalated) == sorted(
         f"{email.split('@')[0]} <{email}>" for email in ADMINS
     )
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])  # SQLite's one write lock; PostgreSQL locks rows
+def test_a_round_with_nothing_due_never_waits_for_the_write_lock(app, database_url, backend):
+    """The worker escalates every round; a round with nothing due only reads, so it is not held
+    up by a booking holding SQLite's write lock (nor takes the lock from one)."""
+    import sqlite3
+
+    holder = sqlite3.connect(database_url.removeprefix("sqlite:///"), isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")  # a booking mid-write
+    release = threading.Timer(5, holder.rollback)  # a round that waited is held up 5 s
+    release.start()
+    try:
+        started = time_module.monotonic()
+        assert escalate_due(datetime.now(UTC)) == 0
+        took = time_module.monotonic() - started
+    finally:
+        release.cancel()
+        holder.rollback()
+        holder.close()
+    assert took < 2, took

@@ -95,18 +95,20 @@ def escalate_due(now: datetime) -> int:
     this at once: on PostgreSQL each locks the rows it takes and skips those another holds;
     on SQLite the write lock is taken first.
     """
+    due = sa.select(IntakeAlert).where(
+        IntakeAlert.kind.in_([k.value for k in URGENT_ALERT_KINDS]),
+        IntakeAlert.acknowledged_at.is_(None),
+        IntakeAlert.escalated_at.is_(None),
+        IntakeAlert.due_at <= now,
+    )
+    # Most rounds find nothing: look first, so they never take SQLite's write lock from a booking.
+    if db.session.scalar(sa.select(due.exists())) is not True:
+        db.session.rollback()
+        return 0
     begin_write()
     alerts = list(
         db.session.scalars(
-            sa.select(IntakeAlert)
-            .where(
-                IntakeAlert.kind.in_([k.value for k in URGENT_ALERT_KINDS]),
-                IntakeAlert.acknowledged_at.is_(None),
-                IntakeAlert.escalated_at.is_(None),
-                IntakeAlert.due_at <= now,
-            )
-            .order_by(IntakeAlert.id)
-            .with_for_update(skip_locked=True, of=IntakeAlert)
+            due.order_by(IntakeAlert.id).with_for_update(skip_locked=True, of=IntakeAlert)
         )
     )
     if not alerts:
