@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cache
 
 from clinic.intake.crisis_help import CrisisHelp, crisis_help
 from clinic.intake.crisis_lines import country_for_zone
@@ -46,6 +47,7 @@ def patient_help(appointment: Appointment) -> PatientHelp:
     return PatientHelp(panels_for(answers), crisis_help(patient_country(appointment)))
 
 
+@cache  # the questionnaire is fixed: worked out once per section, not on every page
 def choice_panels(part: Section) -> dict[tuple[str, str], str]:
     """(question id, choice value) -> the panel that choice opens on its own, for the script."""
     marked = {}
