@@ -50,7 +50,8 @@ class Config:
     OUTBOX_LOG_WITHOUT_MAIL_SERVER = False
 
     # Rate limits per client address, in Flask-Limiter's notation ("; " between several); what
-    # each covers and why the defaults suit one office sharing an address: clinic/rate_limits.py.
+    # each covers and why the defaults suit one office sharing an address:
+    # clinic/web/rate_limits.py.
     # memory:// counts per process: use Redis when several processes or hosts serve. Should
     # Redis fail, each process counts in memory until it is back, rather than refuse requests.
     RATELIMIT_ENABLED = _flag("RATELIMIT_ENABLED", True)
@@ -58,7 +59,7 @@ class Config:
     RATELIMIT_KEY_PREFIX = os.environ.get("RATELIMIT_KEY_PREFIX", "clinic")
     RATELIMIT_STORAGE_OPTIONS = {"socket_connect_timeout": 2, "socket_timeout": 2}
     RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
-    RATELIMIT_HEADERS_ENABLED = False  # clinic/errors.py sets Retry-After on a 429 itself
+    RATELIMIT_HEADERS_ENABLED = False  # clinic/web/error_pages.py sets Retry-After on a 429 itself
     BOOKING_RATE_LIMIT = os.environ.get("BOOKING_RATE_LIMIT", "20 per minute; 100 per hour")
     API_RATE_LIMIT = os.environ.get("API_RATE_LIMIT", "120 per minute")
     API_BOOKING_RATE_LIMIT = os.environ.get("API_BOOKING_RATE_LIMIT", "20 per minute; 100 per hour")
@@ -74,7 +75,7 @@ class Config:
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = False
-    # Security headers (clinic/security_headers.py). Who may show the patient pages in a
+    # Security headers (clinic/web/headers.py). Who may show the patient pages in a
     # frame: 'none', 'self' or space-separated origins (https://www.clinic.example).
     CLINIC_FRAME_ANCESTORS = os.environ.get("CLINIC_FRAME_ANCESTORS", "'none'")
     STRICT_TRANSPORT_SECURITY = False  # HSTS, sent only on HTTPS responses
@@ -85,7 +86,7 @@ class Config:
     # Days of free times shown per page of the slot picker.
     BOOKING_DAYS_PER_PAGE = 7
     # Seconds an anonymous answer of /book or /api/v1/slots is served again as it was
-    # (clinic/recent_answers.py); 0 turns this off.
+    # (clinic/web/kept_answers.py); 0 turns this off.
     RECENT_ANSWER_SECONDS = float(os.environ.get("RECENT_ANSWER_SECONDS", "2"))
 
 

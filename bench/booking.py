@@ -28,7 +28,7 @@ import requests
 
 from bench.data import app_for
 from bench.report import Row, millis, per_second
-from clinic.extensions import db
+from clinic.core.extensions import db
 from tests import factories
 from tests.test_concurrency import Gunicorn, api_body, assert_no_overlaps
 

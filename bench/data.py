@@ -14,8 +14,8 @@ from itertools import cycle
 
 import sqlalchemy as sa
 
-from clinic.extensions import db
-from clinic.models import (
+from clinic.core.extensions import db
+from clinic.core.models import (
     Appointment,
     ConsultType,
     HoursOverride,
@@ -250,10 +250,10 @@ def add_consults_with_emails(url: str, practitioner_ids: list[int], count: int, 
     invite, due now, and reminders due later), in one transaction. Returns the invites'
     Message-IDs.
     """
-    from clinic.links import hash_token, link_token
-    from clinic.models import OutboxMessage, Practitioner
+    from clinic.core.clinic_settings import clinic_settings
+    from clinic.core.links import hash_token, link_token
+    from clinic.core.models import OutboxMessage, Practitioner
     from clinic.notify.outbox import Kind, notify_booked
-    from clinic.settings import clinic_settings
 
     app = app_for(url)
     with app.app_context():

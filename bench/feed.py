@@ -17,9 +17,9 @@ from urllib.parse import urlsplit
 
 from bench import data
 from bench.report import Row, millis
-from clinic.extensions import db
-from clinic.feeds import services
-from clinic.models import Practitioner
+from clinic.calendar import feed as services
+from clinic.core.extensions import db
+from clinic.core.models import Practitioner
 
 CONSULTS = 5_000
 

@@ -12,7 +12,7 @@ headers as every page; ``/healthz`` adds one ``SELECT 1``, the least that any an
 the database costs. ``/api/v1/slots`` asks for 14 days from any practitioner (its defaults;
 about 50 KB of JSON here); ``/book`` is the booking page's first week (about 60 KB of HTML)
 as a first visit, with no session cookie. Both are served from the process's recent answers
-(``clinic/recent_answers.py``, kept 2 s) as a burst of first visits would be; the same two
+(``clinic/web/kept_answers.py``, kept 2 s) as a burst of first visits would be; the same two
 sent with a session cookie, which is never served a recent answer, show the cost of working
 the answer out from the versioned cache of free times and rendering it.
 
@@ -54,7 +54,7 @@ CLIENTS = (1, 20)
 PRACTITIONERS = 5
 PAST_CONSULTS = 1_000
 FLOOR = "/livez"
-# A visitor with a session cookie is never served a recent answer (clinic/recent_answers.py):
+# A visitor with a session cookie is never served a recent answer (clinic/web/kept_answers.py):
 # their requests show the cost of working an answer out, from the versioned cache of free times.
 RETURNING = ("Cookie: session=returning-visitor",)
 # (key, path, what it is, the least share of the floor's requests per second it must reach,

@@ -16,8 +16,8 @@ from datetime import UTC, datetime, timedelta
 
 from bench import data
 from bench.report import Row
-from clinic.booking.availability import active_practitioners
-from clinic.extensions import db
+from clinic.availability.open_times import active_practitioners
+from clinic.core.extensions import db
 from tests.query_support import api_booking_statements, statements_for, web_booking_statements
 
 PRACTITIONERS = 10

@@ -17,8 +17,8 @@ from datetime import UTC, datetime, timedelta
 
 from bench import data
 from bench.report import Row, millis
-from clinic.booking.availability import active_practitioners, open_times, slot_cache
-from clinic.extensions import db
+from clinic.availability.open_times import active_practitioners, open_times, slot_cache
+from clinic.core.extensions import db
 from clinic.scheduling import Interval
 
 PRACTITIONERS = 10

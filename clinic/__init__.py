@@ -20,7 +20,11 @@ def create_app(config_object=None) -> Flask:
     register_blueprints(app)
     register_templating(app)
 
-    from clinic import cli, errors, logsafety, rate_limits, raw_query, security_headers
+    from clinic import cli
+    from clinic.web import error_pages as errors
+    from clinic.web import headers as security_headers
+    from clinic.web import log_redaction as logsafety
+    from clinic.web import rate_limits, raw_query
 
     security_headers.init_app(app)
     raw_query.init_app(app)
@@ -32,8 +36,8 @@ def create_app(config_object=None) -> Flask:
 
 
 def register_extensions(app: Flask) -> None:
-    from clinic.database import configure_engine
-    from clinic.extensions import csrf, db, limiter, login_manager, mail, migrate
+    from clinic.core.database import configure_engine
+    from clinic.core.extensions import csrf, db, limiter, login_manager, mail, migrate
 
     os.makedirs(app.instance_path, exist_ok=True)
     db.init_app(app)
@@ -45,9 +49,9 @@ def register_extensions(app: Flask) -> None:
     with app.app_context():
         configure_engine(db.engine, app.config["SQLITE_BUSY_TIMEOUT_MS"])
 
-    import clinic.booking.schedule_version  # noqa: F401 - raises versions as schedules change
-    from clinic import recent_answers
-    from clinic.booking.slot_cache import SlotCache
+    import clinic.availability.schedule_version  # noqa: F401 - raises versions as schedules change
+    from clinic.availability.slot_cache import SlotCache
+    from clinic.web import kept_answers as recent_answers
 
     app.extensions["clinic.slot_cache"] = SlotCache()
     recent_answers.init_app(app)
@@ -55,15 +59,15 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from clinic.api import bp as api_bp
-    from clinic.booking import bp as booking_bp
-    from clinic.extensions import csrf
-    from clinic.feeds import bp as calendar_bp
+    from clinic.booking import manage, routes  # noqa: F401 - manage adds its pages to booking's blueprint
+    from clinic.calendar.routes import bp as calendar_bp
+    from clinic.core.extensions import csrf
     from clinic.intake.routes import bp as intake_bp
     from clinic.public import bp as public_bp
     from clinic.staff import bp as staff_bp
 
     app.register_blueprint(public_bp)
-    app.register_blueprint(booking_bp)
+    app.register_blueprint(routes.bp)
     app.register_blueprint(intake_bp)
     app.register_blueprint(calendar_bp)
     app.register_blueprint(staff_bp, url_prefix="/staff")
@@ -76,6 +80,6 @@ def register_blueprints(app: Flask) -> None:
 
 
 def register_templating(app: Flask) -> None:
-    from clinic import formatting
+    from clinic.core import formatting
 
     formatting.init_app(app)

@@ -9,21 +9,17 @@ from __future__ import annotations
 import logging
 import signal
 import threading
-from datetime import UTC, datetime
 
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
 
+from clinic.core.clock import utc_now
 from clinic.demo import seed_demo
 
 demo = AppGroup("demo", help="Demo data for trying the site.")
 outbox = AppGroup("outbox", help="The queue of emails waiting to be sent.")
 staff = AppGroup("staff", help="Staff accounts for the console at /staff.")
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 def _log_to_stderr() -> None:
@@ -60,7 +56,7 @@ def create_staff_command(
     email: str, role: str, password: str | None, name: str, practitioner_id: int | None
 ) -> None:
     """Create a staff account that can sign in at /staff."""
-    from clinic.staff.accounts import AccountError, create_staff
+    from clinic.accounts.services import AccountError, create_staff
 
     if password is None:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
@@ -84,7 +80,7 @@ def send_command(retry_now: bool) -> None:
     from clinic.notify.delivery import deliver_due, retry_waiting
 
     _log_to_stderr()
-    now = _now()
+    now = utc_now()
     click.echo(f"Alerts: {escalate_due(now)} escalated to the admins.")
     if retry_now:
         click.echo(f"{retry_waiting(now)} waiting messages made due now.")
@@ -97,7 +93,7 @@ def send_command(retry_now: bool) -> None:
 def worker_command(interval: float) -> None:
     """Escalate unacknowledged urgent alerts and deliver emails and reminders as they fall
     due, until stopped (Ctrl+C or SIGTERM)."""
-    from clinic.extensions import db
+    from clinic.core.extensions import db
     from clinic.intake.alerts import escalate_due
     from clinic.notify.delivery import deliver_due, worker_name
 
@@ -110,14 +106,14 @@ def worker_command(interval: float) -> None:
     log.info("Worker %s started; delivering every %s seconds.", name, interval)
     while not stop.is_set():
         try:  # apart from delivery: a failure here must not hold up the emails
-            escalated = escalate_due(_now())
+            escalated = escalate_due(utc_now())
             if escalated:
                 log.info("Alerts: %s escalated to the admins.", escalated)
         except Exception:
             log.exception("Escalating alerts failed; trying again in %s seconds.", interval)
             db.session.rollback()
         try:
-            report = deliver_due(_now(), owner=name)
+            report = deliver_due(utc_now(), owner=name)
             if report.total:
                 log.info("Outbox: %s.", report)
         except Exception:  # the database may be briefly away: log, wait, go on
@@ -135,7 +131,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(staff)
     app.cli.add_command(worker_command)
 
-    from clinic.privacy_commands import data, patient
+    from clinic.privacy.commands import data, patient
 
     app.cli.add_command(patient)
     app.cli.add_command(data)

@@ -3,18 +3,19 @@ accounts, and a few booked consults over the coming days."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
+from clinic.accounts.services import create_staff
+from clinic.availability.open_times import DEFAULT_CONSULT, active_practitioners, open_times
 from clinic.booking import services
-from clinic.booking.availability import DEFAULT_CONSULT, active_practitioners, open_times
-from clinic.extensions import db
+from clinic.core.clock import utc_now
+from clinic.core.extensions import db
+from clinic.core.models import ClinicSettings, ConsultType, Practitioner, WorkingHours
 from clinic.intake.services import save_section
-from clinic.models import ClinicSettings, ConsultType, Practitioner, WorkingHours
 from clinic.scheduling import Interval
-from clinic.staff.accounts import create_staff
 
 WEEKDAYS = range(5)
 # Demo staff accounts (development only; the README lists them). Each can sign in at /staff;
@@ -93,7 +94,7 @@ def seed_demo() -> bool:
     db.session.commit()
     for email, role, name in DEMO_STAFF:
         create_staff(email, role, DEMO_PASSWORD, name=name)
-    _book_demo_consults(datetime.now(UTC))
+    _book_demo_consults(utc_now())
     return True
 
 

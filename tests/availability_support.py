@@ -6,8 +6,8 @@ from datetime import UTC, datetime, time, timedelta
 
 import sqlalchemy as sa
 
-from clinic.extensions import db
-from clinic.models import HoursOverride, HoursOverrideRange, TimeOff, WorkingHours
+from clinic.core.extensions import db
+from clinic.core.models import HoursOverride, HoursOverrideRange, TimeOff, WorkingHours
 
 
 def availability_places(practitioner_id: int) -> dict[str, int]:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from flask import Flask
 from werkzeug.serving import BaseWSGIServer, make_server
 
-from clinic.extensions import db
+from clinic.core.extensions import db
 
 try:
     from playwright.sync_api import Page, expect, sync_playwright  # noqa: F401 - re-exported

@@ -19,7 +19,7 @@ from flask.testing import FlaskClient
 from flask_migrate import upgrade
 
 from clinic import create_app
-from clinic.extensions import db
+from clinic.core.extensions import db
 from config import TestingConfig
 from tests.smtp import SmtpSink
 

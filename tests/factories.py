@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, time, timedelta
 
-from clinic.booking.availability import DEFAULT_CONSULT
-from clinic.extensions import db
-from clinic.models import (
+from clinic.availability.open_times import DEFAULT_CONSULT
+from clinic.core.extensions import db
+from clinic.core.models import (
     Appointment,
     ClinicSettings,
     ConsultType,
@@ -73,7 +73,7 @@ def appointment(practitioner: Practitioner, start: datetime, **overrides) -> App
     import secrets
 
     from clinic.booking.services import new_reference
-    from clinic.links import hash_token, link_token, new_link_salt
+    from clinic.core.links import hash_token, link_token, new_link_salt
 
     kind = db.session.query(ConsultType).filter_by(slug=DEFAULT_CONSULT).one()
     patient = Patient(name="Pat Example", email=f"{secrets.token_hex(4)}@example.com")

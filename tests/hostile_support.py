@@ -16,8 +16,8 @@ import sqlalchemy as sa
 from werkzeug.security import generate_password_hash
 
 from clinic.booking import services
-from clinic.extensions import db
-from clinic.models import (
+from clinic.core.extensions import db
+from clinic.core.models import (
     ClinicSettings,
     ConsultType,
     OutboxMessage,

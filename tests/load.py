@@ -34,8 +34,8 @@ from urllib.parse import urlsplit
 import requests
 import sqlalchemy as sa
 
-from clinic.extensions import db
-from clinic.models import Appointment, OutboxMessage, Patient
+from clinic.core.extensions import db
+from clinic.core.models import Appointment, OutboxMessage, Patient
 from tests import factories
 from tests.conftest import ADMIN_URL, PostgresDatabases, make_app, migrate
 from tests.test_concurrency import Gunicorn, assert_no_overlaps

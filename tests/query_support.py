@@ -11,7 +11,7 @@ from datetime import datetime
 
 from sqlalchemy import event
 
-from clinic.extensions import db
+from clinic.core.extensions import db
 from tests.conftest import csrf_token
 
 BOOKKEEPING = ("BEGIN", "PRAGMA", "SAVEPOINT", "RELEASE")

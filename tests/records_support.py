@@ -9,8 +9,8 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
-from clinic.extensions import db
-from clinic.models import Patient, Practitioner
+from clinic.core.extensions import db
+from clinic.core.models import Patient, Practitioner
 from tests import factories
 
 NEW_YORK = ZoneInfo("America/New_York")  # the zone of ``seed_staff_clinic``'s clinic

@@ -17,12 +17,12 @@ from zoneinfo import ZoneInfo
 
 from playwright.sync_api import BrowserContext
 
+from clinic.accounts.services import create_staff
 from clinic.booking import services
-from clinic.extensions import db
+from clinic.core.extensions import db
+from clinic.core.links import link_token
 from clinic.intake.questionnaire import FORMS, HISTORY, PRE_CONSULT, asked
 from clinic.intake.services import save_section
-from clinic.links import link_token
-from clinic.staff.accounts import create_staff
 from tests import factories
 from tests.browser_support import TIMEOUT_MS, LiveServer, Page, expect, serve
 from tests.conftest import make_app

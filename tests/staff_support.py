@@ -7,12 +7,12 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
+from clinic.accounts.services import create_staff
 from clinic.booking import services
-from clinic.extensions import db
+from clinic.core.extensions import db
+from clinic.core.models import AlertKind, Appointment, AuditEvent, IntakeAlert
 from clinic.intake.alerts import raise_alert
 from clinic.intake.services import save_section
-from clinic.models import AlertKind, Appointment, AuditEvent, IntakeAlert
-from clinic.staff.accounts import create_staff
 from tests import factories
 from tests.conftest import csrf_token
 

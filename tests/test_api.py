@@ -8,8 +8,8 @@ from zoneinfo import ZoneInfo
 import pytest
 import sqlalchemy as sa
 
-from clinic.extensions import db
-from clinic.models import Appointment, OutboxMessage
+from clinic.core.extensions import db
+from clinic.core.models import Appointment, OutboxMessage
 from tests import factories
 
 

@@ -10,8 +10,8 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
 import config
-from clinic.extensions import db
-from clinic.models import Appointment, Practitioner
+from clinic.core.extensions import db
+from clinic.core.models import Appointment, Practitioner
 
 
 def test_production_refuses_to_start_without_a_secret_key(monkeypatch):

@@ -10,10 +10,10 @@ import pytest
 import sqlalchemy as sa
 import wtforms
 
-from clinic.booking.forms import ZoneField, ZoneSelect
-from clinic.extensions import db
-from clinic.formatting import zone_names
-from clinic.models import Appointment, Patient
+from clinic.core.extensions import db
+from clinic.core.formatting import zone_names
+from clinic.core.models import Appointment, Patient
+from clinic.web.fields import ZoneField, ZoneSelect
 from tests import factories
 from tests.conftest import csrf_token
 

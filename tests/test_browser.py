@@ -21,9 +21,9 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask
 
-from clinic.extensions import db
-from clinic.formatting import day_label, time_label, when_label
-from clinic.models import Appointment, Patient
+from clinic.core.extensions import db
+from clinic.core.formatting import day_label, time_label, when_label
+from clinic.core.models import Appointment, Patient
 from clinic.notify.delivery import deliver_due
 from tests import factories
 from tests.browser_support import TIMEOUT_MS, Page, expect, serve, watch_for_trouble

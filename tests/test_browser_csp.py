@@ -14,9 +14,9 @@ from zoneinfo import ZoneInfo
 import pytest
 from werkzeug.serving import make_server
 
+from clinic.accounts.services import create_staff
 from clinic.booking import services
-from clinic.extensions import db
-from clinic.staff.accounts import create_staff
+from clinic.core.extensions import db
 from tests import factories
 from tests.browser_support import TIMEOUT_MS, Page, expect, serve, watch_for_trouble
 from tests.conftest import make_app

@@ -11,11 +11,11 @@ from zoneinfo import ZoneInfo
 import pytest
 import sqlalchemy as sa
 
+from clinic.accounts.services import create_staff
 from clinic.booking import services
-from clinic.extensions import db
+from clinic.core.extensions import db
+from clinic.core.models import Appointment
 from clinic.intake.services import save_section
-from clinic.models import Appointment
-from clinic.staff.accounts import create_staff
 from tests import factories
 from tests.browser_support import TIMEOUT_MS, Page, expect, serve, watch_for_trouble
 from tests.conftest import make_app

@@ -21,13 +21,17 @@ from hypothesis import strategies as st
 from icalendar.parser import Contentline
 from werkzeug.http import http_date
 
-from clinic.booking import changes, services
-from clinic.extensions import db
-from clinic.feeds import routes as feed_routes
-from clinic.feeds import services as feeds
-from clinic.formatting import CONTROL_CATEGORIES
-from clinic.links import link_token
-from clinic.models import (
+from clinic.accounts.services import create_staff
+from clinic.booking import lifecycle as changes
+from clinic.booking import services
+from clinic.calendar import feed as feeds
+from clinic.calendar import ics
+from clinic.calendar import routes as feed_routes
+from clinic.calendar.ics import fold
+from clinic.core.extensions import db
+from clinic.core.formatting import CONTROL_CATEGORIES
+from clinic.core.links import link_token
+from clinic.core.models import (
     Appointment,
     AuditEvent,
     ClinicSettings,
@@ -35,11 +39,8 @@ from clinic.models import (
     Patient,
     Practitioner,
 )
-from clinic.notify import ics
 from clinic.notify.compose import compose
-from clinic.notify.ics import fold
-from clinic.patient_erasure import erase_patient
-from clinic.staff.accounts import create_staff
+from clinic.privacy.erasure import erase_patient
 from tests import factories
 from tests.conftest import csrf_token
 from tests.query_support import counting
@@ -378,14 +379,8 @@ def test_polls_that_change_nothing_keep_the_validators_and_write_nothing(client,
 
 
 def _at(moment: datetime):
-    """A stand-in for ``datetime`` whose ``now()`` is ``moment``: another process's clock."""
-
-    class At(datetime):
-        @classmethod
-        def now(cls, tz=None):
-            return moment
-
-    return At
+    """A stand-in for ``utc_now`` that says ``moment``: another process's clock."""
+    return lambda: moment
 
 
 def _ben():
@@ -431,7 +426,7 @@ def _aged_out(ada, jo, monkeypatch):
     now = datetime.now(UTC)
     factories.appointment(ada, now - timedelta(days=30, minutes=-30), status="completed")
     yield
-    monkeypatch.setattr(feed_routes, "datetime", _at(now + timedelta(hours=1)))
+    monkeypatch.setattr(feed_routes, "utc_now", _at(now + timedelta(hours=1)))
 
 
 def _older_clock(ada, jo, monkeypatch):
@@ -528,7 +523,7 @@ def test_every_change_to_what_the_feed_shows_changes_its_validators(
 def test_last_modified_only_grows_whatever_the_serving_clock_says(client, ada, feed, monkeypatch):
     first = client.get(feed)
     book(ada, factories.next_grid_time(days_ahead=4, hour=15), "Sam Roe", "sam@example.org")
-    monkeypatch.setattr(feed_routes, "datetime", _at(datetime.now(UTC) - timedelta(days=1)))
+    monkeypatch.setattr(feed_routes, "utc_now", _at(datetime.now(UTC) - timedelta(days=1)))
     second = client.get(feed, headers={"If-Modified-Since": first.headers["Last-Modified"]})
     assert second.status_code == 200
     was = parsedate_to_datetime(first.headers["Last-Modified"])

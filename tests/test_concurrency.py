@@ -33,9 +33,9 @@ import pytest
 import requests
 import sqlalchemy as sa
 
-from clinic.extensions import db
-from clinic.models import ACTIVE, Appointment, ClinicSettings, Practitioner
-from clinic.staff.accounts import create_staff
+from clinic.accounts.services import create_staff
+from clinic.core.extensions import db
+from clinic.core.models import ACTIVE, Appointment, ClinicSettings, Practitioner
 from tests import factories
 from tests.conftest import csrf_token, make_app
 

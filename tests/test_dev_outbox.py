@@ -10,9 +10,9 @@ import pytest
 import sqlalchemy as sa
 
 from clinic.booking import services
-from clinic.extensions import db
-from clinic.logsafety import RedactLinkTokens
-from clinic.models import OutboxMessage
+from clinic.core.extensions import db
+from clinic.core.models import OutboxMessage
+from clinic.web.log_redaction import RedactLinkTokens
 from tests import factories
 from tests.conftest import running_app
 

@@ -29,9 +29,10 @@ import sqlalchemy as sa
 import vobject
 from flask import current_app
 
-from clinic.booking import changes, services
-from clinic.extensions import db
-from clinic.models import Appointment, OutboxMessage, Patient
+from clinic.booking import lifecycle as changes
+from clinic.booking import services
+from clinic.core.extensions import db
+from clinic.core.models import Appointment, OutboxMessage, Patient
 from clinic.notify import delivery
 from clinic.notify.delivery import LINK_PLACEHOLDER, deliver_due
 from tests import factories

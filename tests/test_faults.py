@@ -10,8 +10,8 @@ import sqlite3
 import pytest
 import sqlalchemy as sa
 
-from clinic.extensions import db
-from clinic.models import Appointment
+from clinic.core.extensions import db
+from clinic.core.models import Appointment
 from tests import factories
 from tests.conftest import csrf_token, migrate, running_app
 from tests.staff_support import seed_staff_clinic, sign_in

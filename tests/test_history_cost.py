@@ -15,8 +15,8 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import event
 
 from bench import data
-from clinic.booking.availability import active_practitioners, availabilities
-from clinic.extensions import db
+from clinic.availability.open_times import active_practitioners, availabilities
+from clinic.core.extensions import db
 from clinic.scheduling import Interval
 from tests import factories
 

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from schemathesis.generation import GenerationMode
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
-from clinic.extensions import db
+from clinic.core.extensions import db
 from tests import factories
 from tests.hostile_support import sqlite_app
 

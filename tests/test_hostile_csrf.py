@@ -10,7 +10,7 @@ import shutil
 
 import pytest
 
-from clinic.extensions import db
+from clinic.core.extensions import db
 from tests.conftest import csrf_token, make_app
 from tests.hostile_support import digest, seed_world, sqlite_app
 from tests.hostile_values import encode

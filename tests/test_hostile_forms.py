@@ -25,9 +25,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from werkzeug.security import generate_password_hash
 
-from clinic.extensions import db
+from clinic.accounts import services as accounts
+from clinic.core.extensions import db
 from clinic.intake.questionnaire import SECTIONS
-from clinic.staff import accounts
 from tests.conftest import make_app
 from tests.hostile_support import CHEAP_HASH, digest, form_on, seed_world, sqlite_app
 from tests.hostile_values import encode, form_body, sweep

@@ -12,8 +12,8 @@ from __future__ import annotations
 import pytest
 from werkzeug.security import generate_password_hash
 
+from clinic.accounts import services as accounts
 from clinic.intake.questionnaire import SECTIONS
-from clinic.staff import accounts
 from tests.hostile_support import CHEAP_HASH, digest, form_on, seed_world
 from tests.hostile_values import encode
 from tests.staff_support import sign_in

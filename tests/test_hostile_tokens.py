@@ -21,10 +21,10 @@ import pytest
 import requests
 
 from clinic.booking import services
-from clinic.extensions import db
-from clinic.feeds.services import feed_url
-from clinic.links import link_token, new_link_salt
-from clinic.models import Practitioner
+from clinic.calendar.feed import feed_url
+from clinic.core.extensions import db
+from clinic.core.links import link_token, new_link_salt
+from clinic.core.models import Practitioner
 from clinic.notify.delivery import deliver_due
 from tests import factories
 from tests.browser_support import serve

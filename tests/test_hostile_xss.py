@@ -22,12 +22,11 @@ import pytest
 import sqlalchemy as sa
 from markupsafe import escape
 
+from clinic.accounts.services import authenticate
 from clinic.booking import services
-from clinic.extensions import db
-from clinic.feeds.services import feed_url
-from clinic.intake.alerts import escalate_due, raise_alert
-from clinic.intake.services import save_section
-from clinic.models import (
+from clinic.calendar.feed import feed_url
+from clinic.core.extensions import db
+from clinic.core.models import (
     AlertKind,
     Appointment,
     ClinicSettings,
@@ -40,9 +39,10 @@ from clinic.models import (
     StaffUser,
     TimeOff,
 )
+from clinic.intake.alerts import escalate_due, raise_alert
+from clinic.intake.services import save_section
 from clinic.notify.compose import compose
 from clinic.staff import consult_services
-from clinic.staff.accounts import authenticate
 from tests import factories
 from tests.conftest import make_app
 from tests.hostile_support import seed_world

@@ -19,13 +19,13 @@ from zoneinfo import ZoneInfo
 import pytest
 import sqlalchemy as sa
 
-from clinic.extensions import db
+from clinic.accounts.services import create_staff
+from clinic.core.clinic_settings import clinic_settings
+from clinic.core.extensions import db
+from clinic.core.models import AlertKind, Appointment, IntakeAlert, OutboxMessage, StaffUser
 from clinic.intake import alerts
 from clinic.intake.alerts import escalate_due, office_days, raise_alert
-from clinic.models import AlertKind, Appointment, IntakeAlert, OutboxMessage, StaffUser
 from clinic.notify.compose import compose
-from clinic.settings import clinic_settings
-from clinic.staff.accounts import create_staff
 from tests import factories
 from tests.test_email import FLASK, PROJECT, worker_env
 

@@ -16,9 +16,9 @@ import re
 import pytest
 import sqlalchemy as sa
 
-from clinic.extensions import db
+from clinic.core.extensions import db
+from clinic.core.models import Appointment, Patient
 from clinic.intake.questionnaire import PRE_CONSULT, asked
-from clinic.models import Appointment, Patient
 from tests.browser_support import Page, expect, watch_for_trouble
 from tests.site_walk import ADMIN, BROWSER_ZONE, FIRST_SLOT, heading, new_page, serve_site
 from tests.staff_support import PASSWORD

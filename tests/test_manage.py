@@ -17,10 +17,10 @@ import pytest
 import sqlalchemy as sa
 
 from clinic.booking import services
-from clinic.extensions import db
-from clinic.formatting import when_label
-from clinic.links import link_token
-from clinic.models import Appointment, OutboxMessage
+from clinic.core.extensions import db
+from clinic.core.formatting import when_label
+from clinic.core.links import link_token
+from clinic.core.models import Appointment, OutboxMessage
 from clinic.notify.compose import compose
 from tests import factories
 from tests.conftest import csrf_token, running_app

@@ -12,8 +12,8 @@ from datetime import UTC, datetime
 import sqlalchemy as sa
 from flask_migrate import downgrade, upgrade
 
-from clinic.extensions import db
-from clinic.models import IntakeAlert, IntakeResponse, IntakeRevision
+from clinic.core.extensions import db
+from clinic.core.models import IntakeAlert, IntakeResponse, IntakeRevision
 from tests import factories
 from tests.conftest import make_app
 

@@ -15,11 +15,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 
-from clinic.extensions import db
-from clinic.models import OutboxMessage
+from clinic.core.clinic_settings import clinic_settings
+from clinic.core.extensions import db
+from clinic.core.models import OutboxMessage
 from clinic.notify.delivery import BATCH_SIZE
 from clinic.notify.outbox import notify_booked
-from clinic.settings import clinic_settings
 from tests import factories
 from tests.conftest import make_app, migrate
 from tests.smtp import SmtpSink

@@ -8,10 +8,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 
-from clinic.extensions import db
-from clinic.feeds.services import feed_bytes, read_feed
-from clinic.intake.questionnaire import VERSION, question
-from clinic.models import (
+from clinic.calendar.feed import feed_bytes, read_feed
+from clinic.core.clinic_settings import clinic_settings
+from clinic.core.extensions import db
+from clinic.core.models import (
     Appointment,
     AuditEvent,
     ConsultNote,
@@ -23,8 +23,8 @@ from clinic.models import (
     Patient,
     Practitioner,
 )
-from clinic.patient_erasure import CANCEL_REASON
-from clinic.settings import clinic_settings
+from clinic.intake.questionnaire import VERSION, question
+from clinic.privacy.erasure import CANCEL_REASON
 from tests.privacy_support import (
     JO_CANCEL_REASON,
     JO_CONCERN,

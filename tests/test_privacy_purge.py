@@ -9,9 +9,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 
-from clinic.extensions import db
-from clinic.intake.questionnaire import VERSION
-from clinic.models import (
+from clinic.core.extensions import db
+from clinic.core.models import (
     Appointment,
     AuditEvent,
     ConsultNote,
@@ -19,6 +18,7 @@ from clinic.models import (
     OutboxMessage,
     Patient,
 )
+from clinic.intake.questionnaire import VERSION
 from tests import factories
 from tests.privacy_support import database_rows, database_text
 from tests.staff_support import audit_count

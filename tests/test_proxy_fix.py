@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from clinic.extensions import db
-from clinic.models import AuditEvent
+from clinic.core.extensions import db
+from clinic.core.models import AuditEvent
 from tests.conftest import csrf_token, running_app
 from tests.staff_support import PASSWORD, seed_staff_clinic
 

@@ -11,8 +11,8 @@ from datetime import time, timedelta
 import pytest
 import sqlalchemy as sa
 
-from clinic.extensions import db
-from clinic.models import Appointment, HoursOverride, HoursOverrideRange, Status
+from clinic.core.extensions import db
+from clinic.core.models import Appointment, HoursOverride, HoursOverrideRange, Status
 from tests import factories
 from tests.query_support import api_booking_statements, statements_for, web_booking_statements
 

@@ -14,9 +14,9 @@ import requests
 import sqlalchemy as sa
 
 import config
-from clinic import rate_limits
-from clinic.extensions import db
-from clinic.models import Appointment, OutboxMessage, Patient, Status
+from clinic.core.extensions import db
+from clinic.core.models import Appointment, OutboxMessage, Patient, Status
+from clinic.web import rate_limits
 from tests import factories
 from tests.app_servers import free_port, serving
 from tests.conftest import make_app, running_app, unavailable

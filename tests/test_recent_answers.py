@@ -15,9 +15,9 @@ from datetime import datetime
 import pytest
 import sqlalchemy as sa
 
-from clinic import recent_answers
-from clinic.extensions import db
-from clinic.models import ClinicSettings
+from clinic.core.extensions import db
+from clinic.core.models import ClinicSettings
+from clinic.web import kept_answers as recent_answers
 from tests import factories
 from tests.conftest import csrf_token, running_app
 from tests.query_support import counting

@@ -15,10 +15,11 @@ from zoneinfo import ZoneInfo
 import pytest
 import sqlalchemy as sa
 
-from clinic.booking import changes, services
-from clinic.extensions import db
-from clinic.formatting import short_when, when_label
-from clinic.models import OutboxMessage
+from clinic.booking import lifecycle as changes
+from clinic.booking import services
+from clinic.core.extensions import db
+from clinic.core.formatting import short_when, when_label
+from clinic.core.models import OutboxMessage
 from clinic.notify import delivery
 from clinic.notify.compose import compose
 from clinic.notify.delivery import deliver_due

@@ -13,8 +13,8 @@ import pytest
 
 from clinic import create_app
 from clinic.booking import services
-from clinic.extensions import db
-from clinic.security_headers import frame_ancestors
+from clinic.core.extensions import db
+from clinic.web.headers import frame_ancestors
 from config import ProductionConfig
 from tests import factories
 from tests.conftest import FreshContextClient, _truncate_all, csrf_token, running_app

@@ -1,7 +1,8 @@
 """Cached free times are always the free times.
 
 Every change to a practitioner's schedule raises their schedule version in the same
-transaction (clinic.booking.schedule_version), and the cache (clinic.booking.slot_cache) keys
+transaction (clinic.availability.schedule_version), and the cache
+(clinic.availability.slot_cache) keys
 on those versions; the clock is handled by the entry (minimum notice, lapsing holds, a maximum
 age). These tests compare the cached answer with one worked out afresh, through every kind of
 change, and through the API as patients see it.
@@ -18,7 +19,7 @@ import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from clinic.booking.availability import (
+from clinic.availability.open_times import (
     active_practitioners,
     availabilities,
     consult_type,
@@ -27,8 +28,9 @@ from clinic.booking.availability import (
     slot_cache,
 )
 from clinic.booking.services import expire_lapsed_holds
-from clinic.extensions import db
-from clinic.models import (
+from clinic.core.clinic_settings import clinic_settings
+from clinic.core.extensions import db
+from clinic.core.models import (
     Appointment,
     ClinicSettings,
     HoursOverride,
@@ -39,7 +41,6 @@ from clinic.models import (
     WorkingHours,
 )
 from clinic.scheduling import Interval, first_available
-from clinic.settings import clinic_settings
 from tests import factories
 from tests.conftest import migrate, running_app
 from tests.test_concurrency import api_body

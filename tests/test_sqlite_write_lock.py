@@ -11,8 +11,8 @@ import statistics
 import threading
 import time
 
-from clinic.database import begin_write
-from clinic.extensions import db
+from clinic.core.database import begin_write
+from clinic.core.extensions import db
 from tests.conftest import running_app
 
 HELD = 0.25  # seconds the other writer keeps the lock: SQLite would be sleeping 100 ms by then

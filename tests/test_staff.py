@@ -14,11 +14,11 @@ from zoneinfo import ZoneInfo
 import pytest
 import sqlalchemy as sa
 
+from clinic.accounts.services import create_staff
 from clinic.booking import services
-from clinic.extensions import db
-from clinic.models import OutboxMessage, StaffUser
+from clinic.core.extensions import db
+from clinic.core.models import OutboxMessage, StaffUser
 from clinic.notify.compose import compose
-from clinic.staff.accounts import create_staff
 from tests import factories
 from tests.conftest import csrf_token, running_app
 from tests.staff_support import ACCOUNTS, PASSWORD, audit_count, seed_staff_clinic, sign_in
@@ -309,7 +309,7 @@ def test_the_demo_urgent_intake_is_shared_and_its_alert_reaches_someone_who_can_
 ):
     """The demo's flagged intake was shared with the practitioner (a blank consent would hide
     the answers), its alert is open, and the alerted practitioner has an account."""
-    from clinic.models import IntakeAlert
+    from clinic.core.models import IntakeAlert
 
     runner.invoke(args=["demo", "seed"])
     db.session.rollback()

@@ -11,8 +11,8 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from clinic.extensions import db
-from clinic.models import ConsultType, OutboxMessage, Practitioner
+from clinic.core.extensions import db
+from clinic.core.models import ConsultType, OutboxMessage, Practitioner
 from tests.availability_support import availability_places
 from tests.conftest import csrf_token
 from tests.staff_support import alert_on, seed_staff_clinic, sign_in

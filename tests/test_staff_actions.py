@@ -14,11 +14,11 @@ from zoneinfo import ZoneInfo
 import pytest
 import sqlalchemy as sa
 
-from clinic.extensions import db
-from clinic.formatting import when_label
-from clinic.models import Appointment, AuditEvent, ConsultNote, OutboxMessage, Practitioner
+from clinic.core.clinic_settings import clinic_settings
+from clinic.core.extensions import db
+from clinic.core.formatting import when_label
+from clinic.core.models import Appointment, AuditEvent, ConsultNote, OutboxMessage, Practitioner
 from clinic.notify.compose import compose
-from clinic.settings import clinic_settings
 from tests import factories
 from tests.conftest import csrf_token
 from tests.staff_support import audit_count, seed_staff_clinic, sign_in

@@ -11,9 +11,9 @@ from html import unescape
 import pytest
 import sqlalchemy as sa
 
+from clinic.core.extensions import db
+from clinic.core.models import Practitioner, StaffUser
 from clinic.demo import DEMO_PASSWORD
-from clinic.extensions import db
-from clinic.models import Practitioner, StaffUser
 from tests import factories
 from tests.staff_support import seed_staff_clinic, sign_in
 

@@ -13,9 +13,9 @@ from zoneinfo import ZoneInfo
 import pytest
 import sqlalchemy as sa
 
-from clinic.extensions import db
+from clinic.core.extensions import db
+from clinic.core.models import AlertKind, Appointment, AuditEvent, IntakeAlert
 from clinic.intake.alerts import escalate_due
-from clinic.models import AlertKind, Appointment, AuditEvent, IntakeAlert
 from tests import factories
 from tests.conftest import csrf_token
 from tests.staff_support import alert_on, audit_count, clear_alerts, seed_staff_clinic, sign_in

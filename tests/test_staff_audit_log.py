@@ -8,9 +8,9 @@ from html import unescape
 import pytest
 import sqlalchemy as sa
 
-from clinic.extensions import db
-from clinic.models import StaffUser
-from clinic.staff import audit_log
+from clinic.core.extensions import db
+from clinic.core.models import StaffUser
+from clinic.staff.admin import audit_log
 from tests.records_support import rows
 from tests.staff_support import seed_staff_clinic, sign_in
 

@@ -15,10 +15,10 @@ from zoneinfo import ZoneInfo
 import pytest
 import sqlalchemy as sa
 
-from clinic.extensions import db
-from clinic.models import Appointment, HoursOverride, TimeOff, WorkingHours
-from clinic.staff.accounts import create_staff
-from clinic.staff.availability_checks import AvailabilityError, local_span
+from clinic.accounts.services import create_staff
+from clinic.availability.checks import AvailabilityError, local_span
+from clinic.core.extensions import db
+from clinic.core.models import Appointment, HoursOverride, TimeOff, WorkingHours
 from tests import factories
 from tests.conftest import csrf_token
 from tests.staff_support import ACCOUNTS, PASSWORD, audit_count, sign_in

@@ -12,8 +12,8 @@ import pytest
 import sqlalchemy as sa
 
 from clinic.booking import services
-from clinic.extensions import db
-from clinic.models import Appointment, OutboxMessage, Patient, Practitioner
+from clinic.core.extensions import db
+from clinic.core.models import Appointment, OutboxMessage, Patient, Practitioner
 from tests.conftest import csrf_token
 from tests.staff_support import audit_count, seed_staff_clinic, sign_in
 

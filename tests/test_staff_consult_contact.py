@@ -12,8 +12,8 @@ from html import unescape
 import pytest
 import sqlalchemy as sa
 
-from clinic.extensions import db
-from clinic.models import Appointment
+from clinic.core.extensions import db
+from clinic.core.models import Appointment
 from tests.staff_support import audit_count, seed_staff_clinic, sign_in
 
 GOALS = "Sleeping badly since spring"  # an answer in the seeded intake

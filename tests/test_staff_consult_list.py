@@ -11,7 +11,7 @@ from html import unescape
 
 import pytest
 
-from clinic.staff import consult_list
+from clinic.staff.consults import index as consult_list
 from tests.query_support import counting
 from tests.records_support import at, consult, person, rows, today
 from tests.staff_support import seed_staff_clinic, sign_in

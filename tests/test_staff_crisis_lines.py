@@ -14,11 +14,11 @@ from html import unescape
 import pytest
 import sqlalchemy as sa
 
-from clinic.extensions import db
+from clinic.core.extensions import db
+from clinic.core.models import DEFAULT_CRISIS_TEXT, AuditEvent, ClinicSettings, CrisisLine
 from clinic.intake.crisis_help import crisis_help
 from clinic.intake.crisis_lines import BY_CODE, COUNTRIES
-from clinic.models import DEFAULT_CRISIS_TEXT, AuditEvent, ClinicSettings, CrisisLine
-from clinic.staff.settings_services import SETTINGS_FIELDS
+from clinic.setup.changes import SETTINGS_FIELDS
 from tests.conftest import csrf_token
 from tests.staff_support import audit_count, sign_in
 from tests.test_staff_settings import error_beside, form_of, seed

@@ -9,9 +9,9 @@ from datetime import datetime, timedelta
 import pytest
 import sqlalchemy as sa
 
-from clinic.extensions import db
-from clinic.models import Appointment, AuditEvent, Patient
-from clinic.staff.consult_export import COLUMNS, neutralise
+from clinic.booking.csv_export import COLUMNS, neutralise
+from clinic.core.extensions import db
+from clinic.core.models import Appointment, AuditEvent, Patient
 from tests.records_support import NEW_YORK, at, consult, person, today
 from tests.staff_support import audit_count, seed_staff_clinic, sign_in
 

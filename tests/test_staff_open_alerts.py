@@ -13,9 +13,9 @@ from zoneinfo import ZoneInfo
 import pytest
 import sqlalchemy as sa
 
-from clinic.extensions import db
-from clinic.formatting import since_label
-from clinic.models import AlertKind, IntakeAlert, Practitioner
+from clinic.core.extensions import db
+from clinic.core.formatting import since_label
+from clinic.core.models import AlertKind, IntakeAlert, Practitioner
 from tests import factories
 from tests.query_support import counting
 from tests.staff_support import alert_on, clear_alerts, seed_staff_clinic, sign_in

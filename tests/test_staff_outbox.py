@@ -13,8 +13,8 @@ from html import unescape
 import pytest
 import sqlalchemy as sa
 
-from clinic.extensions import db
-from clinic.models import OutboxMessage
+from clinic.core.extensions import db
+from clinic.core.models import OutboxMessage
 from clinic.notify.compose import compose
 from tests.conftest import csrf_token, running_app
 from tests.records_support import rows
@@ -231,7 +231,7 @@ def test_bad_outbox_filters_are_refused(desk, query):
 
 
 def test_the_outbox_pages(desk, clinic, monkeypatch):
-    from clinic.staff import outbox_admin
+    from clinic.staff.admin import outbox as outbox_admin
 
     monkeypatch.setattr(outbox_admin, "PER_PAGE", 2)
     db.session.rollback()

@@ -18,10 +18,11 @@ import pytest
 import sqlalchemy as sa
 from markupsafe import escape
 
+from clinic.accounts.services import audit
 from clinic.booking import services as booking
-from clinic.extensions import db
-from clinic.intake.questionnaire import section
-from clinic.models import (
+from clinic.core.clinic_settings import clinic_settings
+from clinic.core.extensions import db
+from clinic.core.models import (
     AuditEvent,
     ClinicSettings,
     ConsultType,
@@ -29,10 +30,9 @@ from clinic.models import (
     Practitioner,
     StaffUser,
 )
+from clinic.intake.questionnaire import section
 from clinic.notify.compose import compose
-from clinic.settings import clinic_settings
-from clinic.staff.accounts import audit
-from clinic.staff.settings_services import (
+from clinic.setup.changes import (
     SETTINGS_FIELDS,
     SettingsProblem,
     change_consult_type,

@@ -13,8 +13,8 @@ from zoneinfo import ZoneInfo
 import pytest
 import sqlalchemy as sa
 
-from clinic.extensions import db
-from clinic.models import Appointment, Patient, Practitioner
+from clinic.core.extensions import db
+from clinic.core.models import Appointment, Patient, Practitioner
 from tests import factories
 from tests.query_support import counting
 from tests.staff_support import seed_staff_clinic, sign_in

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from clinic.scheduling import WeeklyRange
-from clinic.staff.week import ROW_MINUTES, hours_in_week, layout_week, monday_of
+from clinic.staff.schedule.week_layout import ROW_MINUTES, hours_in_week, layout_week, monday_of
 
 NEW_YORK = ZoneInfo("America/New_York")
 LONDON = ZoneInfo("Europe/London")

@@ -8,7 +8,7 @@ from flask_wtf import FlaskForm
 from werkzeug.datastructures import MultiDict
 from wtforms.validators import Optional
 
-from clinic.booking.forms import DayField, PractitionerField, ZoneField
+from clinic.web.fields import DayField, PractitionerField, ZoneField
 
 BOOLEAN_FIELDS = ("consent_privacy", "consent_not_emergency", "marketing_opt_in")
 TEXT_FIELDS = ("practitioner", "start", "timezone", "name", "email", "phone")

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from clinic.formatting import zone_names
+from clinic.core.formatting import zone_names
 
 # What the query string and body accept, as strictly as a schema can say it. Rules that depend
 # on the moment (a time still free, a day within the booking horizon, a practitioner taking

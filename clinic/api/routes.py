@@ -1,20 +1,22 @@
-from datetime import UTC, datetime, timedelta
-from urllib.parse import urlsplit
+from datetime import timedelta
 
 from flask import current_app, request, url_for
 
-from clinic import rate_limits
 from clinic.api import bp
 from clinic.api.forms import SlotsQuery, json_to_formdata
 from clinic.api.openapi import document
-from clinic.api.problems import field_errors, invalid, problem
+from clinic.availability.open_times import active_practitioners, open_times
 from clinic.booking import services
-from clinic.booking.availability import active_practitioners, open_times
-from clinic.booking.forms import ApiBookingForm, set_practitioner_choices
-from clinic.formatting import parse_zone
-from clinic.recent_answers import kept_briefly
+from clinic.booking.forms import ApiBookingForm
+from clinic.core.clinic_settings import clinic_settings
+from clinic.core.clock import utc_now
+from clinic.core.formatting import parse_zone
+from clinic.core.links import uid_domain
 from clinic.scheduling import local_day_window
-from clinic.settings import clinic_settings
+from clinic.web import rate_limits
+from clinic.web.fields import set_practitioner_choices
+from clinic.web.kept_answers import kept_briefly
+from clinic.web.problems import field_errors, invalid, problem
 
 MAX_DAYS = 62
 MAX_AHEAD_DAYS = 730
@@ -41,7 +43,7 @@ def slots():
         return invalid(field_errors(query))
     settings = clinic_settings()
     zone = query.timezone.zone or parse_zone(settings.timezone)
-    now = datetime.now(UTC)
+    now = utc_now()
     first = query.start_day.data or now.astimezone(zone).date()
     last = query.end_day.data or first + timedelta(days=13)
     today = now.astimezone(zone).date()
@@ -81,14 +83,14 @@ def create_booking():
         form.name.data, form.email.data, form.phone.data or "", form.marketing_opt_in.data
     )
     zone = form.timezone.zone
-    host = urlsplit(current_app.config["CLINIC_BASE_URL"]).hostname or "clinic.invalid"
+    host = uid_domain()
     try:
         appointment, token = services.book(
             form.practitioner.practitioner_id,
             form.start.data,
             zone,
             details,
-            datetime.now(UTC),
+            utc_now(),
             host,
         )
     except services.SlotTaken as taken:

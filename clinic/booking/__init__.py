@@ -1,7 +1,5 @@
-"""Booking: the slot picker, details form, confirmation, calendar file and manage link."""
+"""Booking: the one home of a consult's life, from a held time to its outcome.
 
-from flask import Blueprint
-
-bp = Blueprint("booking", __name__)
-
-from clinic.booking import manage, routes  # noqa: E402,F401
+``services`` books, ``lifecycle`` reschedules, cancels and records what happened (for the
+patient's link and for staff alike); ``routes`` and ``manage`` are the patient's pages.
+"""

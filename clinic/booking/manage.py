@@ -5,13 +5,17 @@ from __future__ import annotations
 from flask import flash, redirect, render_template, request, url_for
 from werkzeug.datastructures import MultiDict
 
-from clinic.booking import bp, changes, services
+from clinic.booking import lifecycle as changes
+from clinic.booking import services
 from clinic.booking.forms import CancelForm, RescheduleForm, SlotQueryForm
-from clinic.booking.routes import appointment_or_404, link_limit, picker_context, utc_now
-from clinic.extensions import limiter
-from clinic.formatting import parse_zone, when_label
-from clinic.models import Status
-from clinic.settings import clinic_settings
+from clinic.booking.pages import appointment_or_404, picker_context
+from clinic.booking.routes import bp
+from clinic.core.clinic_settings import clinic_settings
+from clinic.core.clock import utc_now
+from clinic.core.extensions import limiter
+from clinic.core.formatting import parse_zone, when_label
+from clinic.core.models import Status
+from clinic.web.rate_limits import link_limit
 
 
 @bp.get("/manage/<token>")

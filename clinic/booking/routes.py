@@ -1,33 +1,26 @@
-from datetime import UTC, datetime, timedelta
-from urllib.parse import urlsplit
+"""The patient's booking pages: free times, holding one, the details form, the confirmation
+and its calendar file. The manage pages (``manage``) share this blueprint."""
 
-from flask import Response, abort, current_app, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
 
-from clinic import rate_limits
-from clinic.booking import bp, services
-from clinic.booking.availability import active_practitioners, consult_type, open_times
-from clinic.booking.forms import (
-    HoldForm,
-    PatientDetailsForm,
-    SlotQueryForm,
-    set_practitioner_choices,
-)
-from clinic.extensions import limiter
-from clinic.formatting import parse_zone
+from clinic.availability.open_times import active_practitioners, consult_type
+from clinic.booking import services
+from clinic.booking.forms import HoldForm, PatientDetailsForm, SlotQueryForm
+from clinic.booking.pages import appointment_or_404, picker_context
+from clinic.calendar.events import Version, consult_event
+from clinic.calendar.ics import Person, consult_calendar
+from clinic.core.clinic_settings import clinic_settings
+from clinic.core.clock import utc_now
+from clinic.core.extensions import limiter
+from clinic.core.formatting import parse_zone
+from clinic.core.links import uid_domain
 from clinic.notify.compose import clinic_mailbox
-from clinic.notify.events import Version, consult_event
-from clinic.notify.ics import Person, consult_calendar
-from clinic.recent_answers import kept_briefly
-from clinic.scheduling import group_by_day, local_day_window
-from clinic.settings import clinic_settings
+from clinic.web import rate_limits
+from clinic.web.fields import set_practitioner_choices
+from clinic.web.kept_answers import kept_briefly
+from clinic.web.rate_limits import link_limit
 
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
-def _uid_domain() -> str:
-    return urlsplit(current_app.config["CLINIC_BASE_URL"]).hostname or "clinic.invalid"
+bp = Blueprint("booking", __name__)
 
 
 @bp.after_request
@@ -37,49 +30,6 @@ def _no_referrer(response: Response) -> Response:
         response.headers["Referrer-Policy"] = "no-referrer"
         response.headers["Cache-Control"] = "no-store"
     return response
-
-
-def picker_context(
-    query: SlotQueryForm, practitioners, fixed_practitioner=None, moving=None
-) -> dict:
-    """Free times by day for a (validated or not) query, falling back to sensible defaults.
-
-    ``fixed_practitioner`` limits the times to one person (rescheduling keeps the practitioner);
-    ``moving`` is the consult being rescheduled, which does not count against its own day.
-    """
-    settings = clinic_settings()
-    set_practitioner_choices(query.practitioner, practitioners)
-    query.validate()
-    zone = (None if query.tz.errors else query.tz.zone) or parse_zone(settings.timezone)
-    query.tz.data = zone.key
-    if fixed_practitioner is not None:
-        practitioners, practitioner_id = [fixed_practitioner], fixed_practitioner.id
-    else:
-        practitioner_id = None if query.practitioner.errors else query.practitioner.practitioner_id
-    now = utc_now()
-    today = now.astimezone(zone).date()
-    last_day = today + timedelta(days=settings.horizon_days)
-    per_page = current_app.config["BOOKING_DAYS_PER_PAGE"]
-    first_day = query.day.data if query.day.data and not query.day.errors else today
-    first_day = max(today, min(first_day, last_day))
-    days = [first_day + timedelta(days=i) for i in range(per_page)]
-    window = local_day_window(first_day, per_page, zone)
-    if moving is None:
-        times = open_times(practitioners, practitioner_id, window, now)
-    else:
-        times = open_times(practitioners, practitioner_id, window, now, moving.id)
-        times = [t for t in times if t.start != moving.starts_at]
-    earlier = first_day - timedelta(days=per_page)
-    later = first_day + timedelta(days=per_page)
-    return dict(
-        settings=settings,
-        query=query,
-        zone=zone,
-        chosen=next((p for p in practitioners if p.id == practitioner_id), None),
-        days=group_by_day(times, zone, days),
-        earlier=max(earlier, today) if first_day > today else None,
-        later=later if later <= last_day else None,
-    )
 
 
 def _render_picker(query: SlotQueryForm, *, status=200, taken=None, message=None):
@@ -116,7 +66,7 @@ def hold():
             form.start.data,
             form.tz.zone,
             utc_now(),
-            _uid_domain(),
+            uid_domain(),
         )
     except services.SlotTaken as taken:
         return _render_picker(query, status=409, taken=taken.alternatives)
@@ -129,19 +79,6 @@ def hold():
 def consult_minutes() -> int:
     """The free consult's length now, for the pages that offer times."""
     return consult_type().duration_minutes
-
-
-def link_limit() -> str:
-    return current_app.config["LINK_RATE_LIMIT"]
-
-
-def appointment_or_404(token: str):
-    try:
-        return services.find_by_token(token, utc_now())
-    except services.LinkExpired as expired:
-        abort(410, description=str(expired))
-    except services.HoldNotFound:
-        abort(404, description="This booking link isn't valid. Please choose a time again.")
 
 
 @bp.route("/book/<token>", methods=["GET", "POST"])

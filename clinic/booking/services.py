@@ -16,20 +16,20 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
-from clinic.booking.availability import (
+from clinic.availability.open_times import (
     active_practitioners,
     availabilities,
     consult_type,
     rules_for,
 )
-from clinic.database import begin_write, lock_rows
-from clinic.extensions import db
-from clinic.links import LINK_LIFETIME_AFTER_CONSULT, hash_token, link_token, new_link_salt
-from clinic.models import Appointment, Patient, Practitioner, Status
+from clinic.core.clinic_settings import clinic_settings
+from clinic.core.database import begin_write, lock_rows
+from clinic.core.extensions import db
+from clinic.core.links import LINK_LIFETIME_AFTER_CONSULT, hash_token, link_token, new_link_salt
+from clinic.core.models import Appointment, Patient, Practitioner, Status
 from clinic.notify.outbox import notify_booked
 from clinic.scheduling import Availability, Interval, OpenTime, Rules, first_available, nearest
 from clinic.scheduling.slots import slot_at
-from clinic.settings import clinic_settings
 
 _REFERENCE_ALPHABET = "ABCDEFGHJKMNPQRSTVWXYZ23456789"
 

@@ -1,9 +1,9 @@
 import sqlalchemy as sa
 from flask import Response, abort, render_template
 
+from clinic.core.extensions import db
+from clinic.core.models import OutboxMessage
 from clinic.devtools import bp
-from clinic.extensions import db
-from clinic.models import OutboxMessage
 from clinic.notify.compose import compose
 
 

@@ -14,10 +14,11 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy.orm import joinedload
 
-from clinic.database import begin_write
-from clinic.extensions import db
-from clinic.formatting import parse_zone
-from clinic.models import (
+from clinic.core.clinic_settings import clinic_settings
+from clinic.core.database import begin_write
+from clinic.core.extensions import db
+from clinic.core.formatting import parse_zone
+from clinic.core.models import (
     URGENT_ALERT_KINDS,
     AlertKind,
     Appointment,
@@ -28,7 +29,6 @@ from clinic.models import (
 )
 from clinic.notify.outbox import notify_alert_escalated, notify_intake_review, notify_urgent_intake
 from clinic.scheduling import add_office_minutes
-from clinic.settings import clinic_settings
 
 _WEEKDAYS = {str(day): day for day in range(7)}
 

@@ -13,11 +13,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import time
 
-from clinic.extensions import db
+from clinic.core.clinic_settings import clinic_settings
+from clinic.core.extensions import db
+from clinic.core.models import ClinicSettings, CrisisLine
 from clinic.intake.alerts import office_days
 from clinic.intake.crisis_lines import lines_for
-from clinic.models import ClinicSettings, CrisisLine
-from clinic.settings import clinic_settings
 
 OTHER_EMERGENCY = "your local emergency number"
 DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")

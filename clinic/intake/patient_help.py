@@ -12,11 +12,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 
+from clinic.core.models import Appointment
 from clinic.intake.crisis_help import CrisisHelp, crisis_help
 from clinic.intake.crisis_lines import country_for_zone
 from clinic.intake.questionnaire import Section, current_answers
 from clinic.intake.scoring import EMERGENCY, SEE_DOCTOR, SELF_HARM, alerts_for_choice, score
-from clinic.models import Appointment
 
 # The panels a patient can be shown, most pressing first.
 PANEL_KINDS = (EMERGENCY, SELF_HARM, SEE_DOCTOR)

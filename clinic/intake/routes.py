@@ -10,9 +10,11 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
 
-from clinic.booking.routes import appointment_or_404, link_limit, utc_now
-from clinic.extensions import limiter
-from clinic.formatting import parse_zone
+from clinic.booking.pages import appointment_or_404
+from clinic.core.clinic_settings import clinic_settings
+from clinic.core.clock import utc_now
+from clinic.core.extensions import limiter
+from clinic.core.formatting import parse_zone
 from clinic.intake import services
 from clinic.intake.patient_help import choice_panels, patient_country, patient_help
 from clinic.intake.questionnaire import (
@@ -27,7 +29,7 @@ from clinic.intake.questionnaire import (
     question,
     section,
 )
-from clinic.settings import clinic_settings
+from clinic.web.rate_limits import link_limit
 
 bp = Blueprint("intake", __name__, url_prefix="/intake")
 

@@ -20,7 +20,7 @@ clinical score that is not one.
 
 Flags, in this order (red, then amber, then info; within a level, the order below):
 
-A flag's ``alert`` names the kind of alert it raises to staff (``clinic.models.AlertKind``
+A flag's ``alert`` names the kind of alert it raises to staff (``clinic.core.models.AlertKind``
 values), and the message the patient is shown: "emergency" (stop and call the emergency number
 now), "self_harm" (crisis lines, then carry on), "see_doctor" (see a doctor soon), "high_score"
 and "item9_skipped" (staff only). Flags with no alert are for the practitioner's reading.
@@ -105,7 +105,7 @@ HEART_ITEMS = ("heart_racing", "heart_skipped", "heart_breathless", "heart_chest
 HEART_SEVERE = 4  # "Very severe"
 ASQ_ITEMS = ("asq_1", "asq_2", "asq_3", "asq_4")
 
-# Alert kinds (clinic.models.AlertKind values); the first two are shown to the patient at once.
+# Alert kinds (clinic.core.models.AlertKind values); the first two are shown to the patient at once.
 EMERGENCY, SELF_HARM, SEE_DOCTOR = "emergency", "self_harm", "see_doctor"
 HIGH_SCORE, ITEM9_SKIPPED = "high_score", "item9_skipped"
 UCLA3_AMBER = 6

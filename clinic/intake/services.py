@@ -19,8 +19,17 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from clinic.booking.services import HoldNotFound, find_by_token
-from clinic.database import begin_write, lock_rows
-from clinic.extensions import db
+from clinic.core.database import begin_write, lock_rows
+from clinic.core.extensions import db
+from clinic.core.models import (
+    AlertKind,
+    Appointment,
+    AuditEvent,
+    IntakeFlagRaised,
+    IntakeResponse,
+    IntakeRevision,
+    Status,
+)
 from clinic.intake.alerts import raise_alert
 from clinic.intake.questionnaire import (
     PRE_CONSULT,
@@ -35,15 +44,6 @@ from clinic.intake.questionnaire import (
 )
 from clinic.intake.scoring import Scores, score
 from clinic.intake.summary import answer_text
-from clinic.models import (
-    AlertKind,
-    Appointment,
-    AuditEvent,
-    IntakeFlagRaised,
-    IntakeResponse,
-    IntakeRevision,
-    Status,
-)
 
 __all__ = [
     "HoldNotFound",

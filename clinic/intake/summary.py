@@ -28,7 +28,7 @@ from clinic.intake.scoring import Scores, score
 
 
 class RecordedFlag(Protocol):
-    """A flag as kept when it was first raised (``clinic.models.IntakeFlagRaised``)."""
+    """A flag as kept when it was first raised (``clinic.core.models.IntakeFlagRaised``)."""
 
     code: str
     level: str

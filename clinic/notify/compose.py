@@ -2,7 +2,7 @@
 
 Composed when sent, from the facts the message recorded when it was written (its payload)
 and the rows as they are now (names, video link). The patient's manage link is derived
-afresh (``clinic.links``), so it is never stored.
+afresh (``clinic.core.links``), so it is never stored.
 """
 
 from __future__ import annotations
@@ -15,14 +15,14 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app, render_template
 
-from clinic.formatting import duration_label, short_when, when_label
-from clinic.links import absolute_url, link_token, manage_url
-from clinic.models import Appointment, ClinicSettings, OutboxMessage
-from clinic.notify.events import Version, consult_event
-from clinic.notify.ics import Person, consult_calendar
+from clinic.calendar.events import Version, consult_event
+from clinic.calendar.ics import Person, consult_calendar
+from clinic.core.clinic_settings import clinic_settings
+from clinic.core.formatting import duration_label, short_when, when_label
+from clinic.core.links import absolute_url, link_token, manage_url
+from clinic.core.models import Appointment, ClinicSettings, OutboxMessage
 from clinic.notify.mime import Invite, Mailbox, build_email
 from clinic.notify.outbox import PATIENT, PRACTITIONER, STAFF, Kind
-from clinic.settings import clinic_settings
 
 # The iTIP METHOD each kind of message carries; reminders carry no invite.
 METHODS = {Kind.BOOKED: "REQUEST", Kind.RESCHEDULED: "REQUEST", Kind.CANCELLED: "CANCEL"}

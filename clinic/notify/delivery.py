@@ -27,12 +27,12 @@ import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.orm import aliased, configure_mappers, joinedload
 
-from clinic.database import begin_write
-from clinic.extensions import db
-from clinic.models import Appointment, OutboxMessage, OutboxStatus, Status
+from clinic.core.clinic_settings import clinic_settings
+from clinic.core.database import begin_write
+from clinic.core.extensions import db
+from clinic.core.models import Appointment, OutboxMessage, OutboxStatus, Status
 from clinic.notify.compose import as_email, compose
 from clinic.notify.outbox import Kind
-from clinic.settings import clinic_settings
 
 log = logging.getLogger("clinic.outbox")
 

@@ -23,7 +23,7 @@ from email.message import EmailMessage, Message
 from email.policy import SMTP
 from email.utils import format_datetime
 
-from clinic.formatting import CONTROL_CATEGORIES
+from clinic.core.formatting import CONTROL_CATEGORIES
 
 METHODS = frozenset({"REQUEST", "CANCEL"})
 

@@ -11,9 +11,9 @@ from email.utils import make_msgid
 
 import sqlalchemy as sa
 
-from clinic.extensions import db
-from clinic.models import Appointment, ClinicSettings, OutboxMessage, OutboxStatus
-from clinic.settings import clinic_settings
+from clinic.core.clinic_settings import clinic_settings
+from clinic.core.extensions import db
+from clinic.core.models import Appointment, ClinicSettings, OutboxMessage, OutboxStatus
 
 
 class Kind:

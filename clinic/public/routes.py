@@ -1,9 +1,9 @@
 from flask import render_template
 
-from clinic.booking.availability import active_practitioners, consult_type
-from clinic.extensions import db
+from clinic.availability.open_times import active_practitioners, consult_type
+from clinic.core.clinic_settings import clinic_settings
+from clinic.core.extensions import db
 from clinic.public import bp
-from clinic.settings import clinic_settings
 
 
 @bp.get("/")

@@ -3,7 +3,7 @@
 from flask import Blueprint
 from sqlalchemy.exc import OperationalError
 
-from clinic.settings import NotSetUp, clinic_settings
+from clinic.core.clinic_settings import NotSetUp, clinic_settings
 from clinic.staff.alert_words import alert_action, alert_kind
 
 bp = Blueprint("staff", __name__)
@@ -28,18 +28,4 @@ def _private(response):
     return response
 
 
-from clinic.staff import (  # noqa: E402,F401
-    audit_log,
-    auth,
-    availability,
-    calendars,
-    closures,
-    consult_actions,
-    consult_list,
-    consults,
-    crisis_line_pages,
-    outbox_admin,
-    phone_booking,
-    schedule,
-    settings_pages,
-)
+from clinic.staff import admin, auth, availability, consults, schedule  # noqa: E402,F401 - routes

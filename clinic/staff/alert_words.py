@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from flask_login import current_user
 
-from clinic.models import URGENT_ALERT_KINDS, AlertAction, AlertKind, Appointment
-from clinic.staff.access import can_read_intake
+from clinic.accounts.access import can_read_intake
+from clinic.core.models import URGENT_ALERT_KINDS, AlertAction, AlertKind, Appointment
 
 ALERT_KINDS = {
     AlertKind.EMERGENCY.value: "Possible emergency now",

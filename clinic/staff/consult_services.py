@@ -14,12 +14,15 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
-from clinic.booking import changes, services
+from clinic.accounts.services import audit
+from clinic.booking import lifecycle as changes
+from clinic.booking import services
 from clinic.booking.services import NotBookable, PatientDetails, SlotTaken, commit_or_taken
-from clinic.database import begin_write, lock_rows
-from clinic.extensions import db
-from clinic.formatting import parse_zone, when_label
-from clinic.models import (
+from clinic.core.clinic_settings import clinic_settings
+from clinic.core.database import begin_write, lock_rows
+from clinic.core.extensions import db
+from clinic.core.formatting import parse_zone, when_label
+from clinic.core.models import (
     AlertAction,
     Appointment,
     ConsultNote,
@@ -29,8 +32,6 @@ from clinic.models import (
     Status,
 )
 from clinic.notify.outbox import drop_reminders
-from clinic.settings import clinic_settings
-from clinic.staff.accounts import audit
 
 __all__ = [
     "NotBookable",

@@ -7,7 +7,7 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, SelectChoice, SelectField, StringField
 from wtforms.validators import Length, Optional, ValidationError
 
-from clinic.booking.forms import DayField, printable
+from clinic.web.fields import DayField, printable
 
 # Dates outside these bounds are refused rather than risking overflow in time arithmetic.
 FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2999, 12, 31)

@@ -18,16 +18,16 @@ from wtforms.validators import (
     ValidationError,
 )
 
-from clinic.booking.forms import (
+from clinic.booking.forms import PatientDetailsForm
+from clinic.staff.alert_words import ALERT_ACTIONS
+from clinic.web.fields import (
     InstantField,
-    PatientDetailsForm,
     PractitionerField,
     ZoneField,
     printable,
     printable_text,
     strip_text,
 )
-from clinic.staff.alert_words import ALERT_ACTIONS
 
 
 class SignInForm(FlaskForm):

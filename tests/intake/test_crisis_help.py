@@ -7,7 +7,8 @@ from datetime import UTC, datetime, time
 
 import pytest
 
-from clinic.extensions import db
+from clinic.core.extensions import db
+from clinic.core.models import DEFAULT_CRISIS_TEXT, DEFAULT_FOLLOWUP_TEXT, CrisisLine
 from clinic.intake.crisis_help import (
     OTHER_EMERGENCY,
     CrisisHelp,
@@ -16,7 +17,6 @@ from clinic.intake.crisis_help import (
     response_time_text,
 )
 from clinic.intake.crisis_lines import BY_CODE
-from clinic.models import DEFAULT_CRISIS_TEXT, DEFAULT_FOLLOWUP_TEXT, CrisisLine
 from tests import factories
 
 OWN_TEXT = "Call the Riverside crisis line on 020 7946 0199, or 999 in an emergency."

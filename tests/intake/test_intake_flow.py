@@ -19,9 +19,22 @@ import pytest
 import sqlalchemy as sa
 from flask import render_template
 
-from clinic.booking import changes
+from clinic.accounts.services import create_staff
+from clinic.booking import lifecycle as changes
 from clinic.booking import services as booking
-from clinic.extensions import db
+from clinic.core.extensions import db
+from clinic.core.links import link_token
+from clinic.core.models import (
+    DEFAULT_CRISIS_TEXT,
+    Appointment,
+    AuditEvent,
+    ClinicSettings,
+    IntakeAlert,
+    IntakeFlagRaised,
+    IntakeResponse,
+    IntakeRevision,
+    OutboxMessage,
+)
 from clinic.intake import services
 from clinic.intake.questionnaire import (
     ASQ_CREDIT,
@@ -38,20 +51,7 @@ from clinic.intake.questionnaire import (
 )
 from clinic.intake.scoring import PHQ9_BANDS, score
 from clinic.intake.summary import build_summary
-from clinic.links import link_token
-from clinic.models import (
-    DEFAULT_CRISIS_TEXT,
-    Appointment,
-    AuditEvent,
-    ClinicSettings,
-    IntakeAlert,
-    IntakeFlagRaised,
-    IntakeResponse,
-    IntakeRevision,
-    OutboxMessage,
-)
 from clinic.notify.compose import compose
-from clinic.staff.accounts import create_staff
 from tests import factories
 from tests.conftest import csrf_token
 from tests.staff_support import PASSWORD, sign_in

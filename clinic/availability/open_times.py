@@ -1,0 +1,232 @@
+"""Loads what the scheduling core needs in a fixed number of queries, and asks it for times.
+
+The number of statements does not depend on how many days or practitioners are shown: each
+kind of row (hours, one-day overrides, time off, consults) is fetched once for all
+practitioners, restricted to the window by indexed range conditions, never by loading history.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from flask import current_app
+
+from clinic.availability.slot_cache import SlotCache
+from clinic.core.clinic_settings import NotSetUp, clinic_settings
+from clinic.core.extensions import db
+from clinic.core.models import (
+    Appointment,
+    ClinicSettings,
+    ConsultType,
+    HoursOverride,
+    HoursOverrideRange,
+    Practitioner,
+    Status,
+    TimeOff,
+    WorkingHours,
+)
+from clinic.scheduling import (
+    Availability,
+    DayOverride,
+    Interval,
+    OpenTime,
+    Rules,
+    TimeRange,
+    WeeklyRange,
+    first_available,
+)
+
+DEFAULT_CONSULT = "free-consult"
+# Daily caps count whole local days, which reach up to ~26 hours beyond a UTC window.
+_MARGIN = timedelta(days=2)
+# The core looks 15 local days back for the start of a stretch of working time (its slot grid
+# counts from there), so overrides are read from a little further back. Only a stretch that
+# overrides keep unbroken for more than two weeks could begin before them.
+_OVERRIDE_LOOK_BACK = timedelta(days=17)
+
+
+def consult_type() -> ConsultType:
+    found = db.session.scalar(sa.select(ConsultType).where(ConsultType.slug == DEFAULT_CONSULT))
+    if found is None:
+        raise NotSetUp("The free consult has not been set up yet.")
+    return found
+
+
+def rules_for(settings: ClinicSettings, kind: ConsultType) -> Rules:
+    return Rules(
+        duration=timedelta(minutes=kind.duration_minutes),
+        step=timedelta(minutes=settings.slot_step_minutes),
+        buffer=timedelta(minutes=settings.buffer_minutes),
+        min_notice=timedelta(minutes=settings.min_notice_minutes),
+        horizon=timedelta(days=settings.horizon_days),
+        daily_cap=settings.daily_cap,
+    )
+
+
+def active_practitioners(practitioner_id: int | None = None) -> list[Practitioner]:
+    stmt = sa.select(Practitioner).where(Practitioner.active).order_by(Practitioner.id)
+    if practitioner_id is not None:
+        stmt = stmt.where(Practitioner.id == practitioner_id)
+    return list(db.session.scalars(stmt))
+
+
+def active_condition(now: datetime):
+    """SQL for "this consult occupies its practitioner's time at ``now``"."""
+    return sa.or_(
+        Appointment.status == Status.CONFIRMED.value,
+        sa.and_(Appointment.status == Status.HELD.value, Appointment.hold_expires_at > now),
+    )
+
+
+def availabilities(
+    practitioners: list[Practitioner],
+    window: Interval,
+    now: datetime,
+    ignore_appointment: int | None = None,
+) -> list[Availability]:
+    """Hours, time off and active consults around ``window`` for each practitioner."""
+    return _load(practitioners, window, now, ignore_appointment)[0]
+
+
+def _load(
+    practitioners: list[Practitioner],
+    window: Interval,
+    now: datetime,
+    ignore_appointment: int | None = None,
+) -> tuple[list[Availability], datetime | None]:
+    """The availabilities, and when the first of the holds among them lapses (if any does)."""
+    ids = [p.id for p in practitioners]
+    if not ids:
+        return [], None
+    lo, hi = window.start - _MARGIN, window.end + _MARGIN
+    weekly: dict[int, list[WeeklyRange]] = defaultdict(list)
+    for row in db.session.execute(
+        sa.select(
+            WorkingHours.practitioner_id,
+            WorkingHours.weekday,
+            WorkingHours.start_time,
+            WorkingHours.end_time,
+        ).where(WorkingHours.practitioner_id.in_(ids))
+    ):
+        if row.end_time > row.start_time or row.end_time == time(0):
+            weekly[row.practitioner_id].append(
+                WeeklyRange(row.weekday, row.start_time, row.end_time)
+            )
+    overrides = _overrides(ids, window)
+    off: dict[int | None, list[Interval]] = defaultdict(list)
+    for row in db.session.execute(
+        sa.select(TimeOff.practitioner_id, TimeOff.starts_at, TimeOff.ends_at).where(
+            sa.or_(TimeOff.practitioner_id.in_(ids), TimeOff.practitioner_id.is_(None)),
+            TimeOff.ends_at > lo,
+            TimeOff.starts_at < hi,
+        )
+    ):
+        off[row.practitioner_id].append(Interval(row.starts_at, row.ends_at))
+    busy: dict[int, list[Interval]] = defaultdict(list)
+    stmt = sa.select(
+        Appointment.practitioner_id,
+        Appointment.starts_at,
+        Appointment.ends_at,
+        Appointment.status,
+        Appointment.hold_expires_at,
+    ).where(
+        Appointment.practitioner_id.in_(ids),
+        Appointment.starts_at < hi,
+        Appointment.ends_at > lo,
+        active_condition(now),
+    )
+    if db.engine.dialect.name == "postgresql":
+        # The same overlap as a range, which the exclusion constraint's index of active
+        # consults answers directly; without it the planner may read every active consult of
+        # a practitioner, past ones left unmarked included.
+        stmt = stmt.where(
+            sa.func.tstzrange(Appointment.starts_at, Appointment.ends_at, "[)").op("&&")(
+                sa.func.tstzrange(lo, hi, "[)")
+            )
+        )
+    if ignore_appointment is not None:
+        stmt = stmt.where(Appointment.id != ignore_appointment)
+    lapses = []
+    for row in db.session.execute(stmt):
+        busy[row.practitioner_id].append(Interval(row.starts_at, row.ends_at))
+        if row.status == Status.HELD.value:
+            lapses.append(row.hold_expires_at)
+    found = [
+        Availability(
+            practitioner_id=p.id,
+            zone=ZoneInfo(p.timezone),
+            weekly=tuple(weekly[p.id]),
+            time_off=tuple(off[p.id] + off[None]),
+            busy=tuple(busy[p.id]),
+            overrides=overrides.get(p.id, ()),
+        )
+        for p in practitioners
+    ]
+    return found, min(lapses, default=None)
+
+
+def _overrides(ids: list[int], window: Interval) -> dict[int, tuple[DayOverride, ...]]:
+    """Each practitioner's one-day overrides near ``window``, in one statement."""
+    first = (window.start - _OVERRIDE_LOOK_BACK).date()
+    last = (window.end + _MARGIN).date()
+    ranges: dict[tuple[int, date], list[TimeRange]] = {}
+    for row in db.session.execute(
+        sa.select(
+            HoursOverride.practitioner_id,
+            HoursOverride.day,
+            HoursOverrideRange.start_time,
+            HoursOverrideRange.end_time,
+        )
+        .outerjoin(HoursOverride.ranges)
+        .where(
+            HoursOverride.practitioner_id.in_(ids),
+            HoursOverride.day >= first,
+            HoursOverride.day <= last,
+        )
+    ):
+        day_ranges = ranges.setdefault((row.practitioner_id, row.day), [])
+        if row.start_time is not None and (
+            row.end_time > row.start_time or row.end_time == time(0)
+        ):
+            day_ranges.append(TimeRange(row.start_time, row.end_time))
+    found: dict[int, list[DayOverride]] = defaultdict(list)
+    for (practitioner_id, day), day_ranges in ranges.items():
+        found[practitioner_id].append(DayOverride(day, tuple(day_ranges)))
+    return {pid: tuple(items) for pid, items in found.items()}
+
+
+def open_times(
+    practitioners: list[Practitioner],
+    practitioner_id: int | None,
+    window: Interval,
+    now: datetime,
+    ignore_appointment: int | None = None,
+) -> list[OpenTime]:
+    """Free start times in ``window`` for one of ``practitioners``, or for any of them.
+
+    Served from the process's cache while nothing they depend on has changed
+    (``clinic.availability.slot_cache``); bookings check afresh under the lock.
+    """
+    if practitioner_id is not None:
+        practitioners = [p for p in practitioners if p.id == practitioner_id]
+    rules = rules_for(clinic_settings(), consult_type())
+    key = (
+        rules,
+        window,
+        ignore_appointment,
+        tuple((p.id, p.timezone, p.schedule_version) for p in practitioners),
+    )
+
+    def compute() -> tuple[list[OpenTime], datetime | None]:
+        avails, next_lapse = _load(practitioners, window, now, ignore_appointment)
+        return first_available(avails, rules, window, now), next_lapse
+
+    return slot_cache().times(key, now, rules.min_notice, compute)
+
+
+def slot_cache() -> SlotCache:
+    """This app's cache (one per app, so each test's app starts with an empty one)."""
+    return current_app.extensions["clinic.slot_cache"]

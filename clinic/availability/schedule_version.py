@@ -1,0 +1,101 @@
+"""Each practitioner's schedule version, raised in the same transaction as any change to their
+free times, so free times cached by version (``clinic.availability.slot_cache``) are never served
+once the change is committed.
+
+Changes made through the ORM's unit of work are seen before each flush: a consult booked, held,
+cancelled or moved, working hours, one-day overrides and time off; a clinic closure (time off
+with no practitioner) raises everyone's. ORM bulk statements on those tables raise everyone's
+too, unless the statement declares it changes no free time with the execution option
+``schedule_unchanged=True`` (releasing lapsed holds, anonymising consults, retention).
+Settings and consult types need no version: the booking rules they give are part of the key.
+"""
+
+from __future__ import annotations
+
+from itertools import chain
+
+import sqlalchemy as sa
+from sqlalchemy import event, inspect
+from sqlalchemy.orm import ORMExecuteState, Session
+
+from clinic.core.models import (
+    Appointment,
+    HoursOverride,
+    HoursOverrideRange,
+    Practitioner,
+    TimeOff,
+    WorkingHours,
+)
+
+SCHEDULE_MODELS = (Appointment, WorkingHours, TimeOff, HoursOverride, HoursOverrideRange)
+# A consult's other columns (patient, notes, flags, timestamps) don't change anyone's free time.
+APPOINTMENT_SCHEDULE = ("practitioner_id", "practitioner", "status", "starts_at", "ends_at")
+APPOINTMENT_SCHEDULE += ("hold_expires_at",)
+EVERYONE = object()
+
+
+def _ids(obj, *attributes) -> set:
+    """Every value ``attributes`` had or now have in this flush: old and new practitioners."""
+    state = inspect(obj)
+    found = set()
+    for name in attributes:
+        history = state.attrs[name].load_history()  # loads an expired value
+        for value in chain(history.added, history.unchanged, history.deleted):
+            found.add(value.id if isinstance(value, Practitioner) else value)
+    return found
+
+
+def _touched(session: Session) -> set:
+    ids: set = set()
+    for obj in chain(session.new, session.dirty, session.deleted):
+        if obj in session.dirty and not session.is_modified(obj, include_collections=False):
+            continue
+        if isinstance(obj, Appointment):
+            if obj in session.dirty and not any(
+                inspect(obj).attrs[name].history.has_changes() for name in APPOINTMENT_SCHEDULE
+            ):
+                continue
+            ids |= _ids(obj, "practitioner_id", "practitioner")
+        elif isinstance(obj, WorkingHours):
+            ids |= _ids(obj, "practitioner_id", "practitioner")
+        elif isinstance(obj, HoursOverride):
+            ids |= _ids(obj, "practitioner_id")
+        elif isinstance(obj, HoursOverrideRange):
+            override = obj.override
+            ids |= _ids(override, "practitioner_id") if override is not None else {EVERYONE}
+        elif isinstance(obj, TimeOff):
+            found = _ids(obj, "practitioner_id")
+            ids |= {EVERYONE} if None in found else found
+    ids.discard(None)  # a practitioner not yet flushed has no cached times to invalidate
+    return ids
+
+
+def _raise(session: Session, ids: set) -> None:
+    statement = sa.update(Practitioner).values(schedule_version=Practitioner.schedule_version + 1)
+    lock = sa.select(Practitioner.id).order_by(Practitioner.id).with_for_update()
+    if EVERYONE not in ids:
+        statement = statement.where(Practitioner.id.in_(sorted(ids)))
+        lock = lock.where(Practitioner.id.in_(sorted(ids)))
+    if session.get_bind().dialect.name == "postgresql":
+        # Lock the rows in id order first, as bookings do: an UPDATE locks them in the order it
+        # finds them on disk, which could deadlock with a booking for any practitioner.
+        session.execute(lock).all()
+    # "evaluate" keeps the versions of practitioners already loaded in this session right.
+    session.execute(statement, execution_options={"synchronize_session": "evaluate"})
+
+
+@event.listens_for(Session, "before_flush")
+def _before_flush(session: Session, flush_context, instances) -> None:
+    ids = _touched(session)
+    if ids:
+        _raise(session, ids)
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _bulk_statement(state: ORMExecuteState) -> None:
+    if not (state.is_update or state.is_delete or state.is_insert):
+        return
+    if state.execution_options.get("schedule_unchanged"):
+        return
+    if any(m.class_ in SCHEDULE_MODELS for m in state.all_mappers):
+        _raise(state.session, {EVERYONE})

@@ -1,0 +1,69 @@
+"""Helpers of the pages that open a consult by its secret link or offer free times: the
+patient's booking and manage pages, the intake, and the staff console's pickers."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import abort, current_app
+
+from clinic.availability.open_times import open_times
+from clinic.booking import services
+from clinic.booking.forms import SlotQueryForm
+from clinic.core.clinic_settings import clinic_settings
+from clinic.core.clock import utc_now
+from clinic.core.formatting import parse_zone
+from clinic.scheduling import group_by_day, local_day_window
+from clinic.web.fields import set_practitioner_choices
+
+
+def appointment_or_404(token: str):
+    try:
+        return services.find_by_token(token, utc_now())
+    except services.LinkExpired as expired:
+        abort(410, description=str(expired))
+    except services.HoldNotFound:
+        abort(404, description="This booking link isn't valid. Please choose a time again.")
+
+
+def picker_context(
+    query: SlotQueryForm, practitioners, fixed_practitioner=None, moving=None
+) -> dict:
+    """Free times by day for a (validated or not) query, falling back to sensible defaults.
+
+    ``fixed_practitioner`` limits the times to one person (rescheduling keeps the practitioner);
+    ``moving`` is the consult being rescheduled, which does not count against its own day.
+    """
+    settings = clinic_settings()
+    set_practitioner_choices(query.practitioner, practitioners)
+    query.validate()
+    zone = (None if query.tz.errors else query.tz.zone) or parse_zone(settings.timezone)
+    query.tz.data = zone.key
+    if fixed_practitioner is not None:
+        practitioners, practitioner_id = [fixed_practitioner], fixed_practitioner.id
+    else:
+        practitioner_id = None if query.practitioner.errors else query.practitioner.practitioner_id
+    now = utc_now()
+    today = now.astimezone(zone).date()
+    last_day = today + timedelta(days=settings.horizon_days)
+    per_page = current_app.config["BOOKING_DAYS_PER_PAGE"]
+    first_day = query.day.data if query.day.data and not query.day.errors else today
+    first_day = max(today, min(first_day, last_day))
+    days = [first_day + timedelta(days=i) for i in range(per_page)]
+    window = local_day_window(first_day, per_page, zone)
+    if moving is None:
+        times = open_times(practitioners, practitioner_id, window, now)
+    else:
+        times = open_times(practitioners, practitioner_id, window, now, moving.id)
+        times = [t for t in times if t.start != moving.starts_at]
+    earlier = first_day - timedelta(days=per_page)
+    later = first_day + timedelta(days=per_page)
+    return dict(
+        settings=settings,
+        query=query,
+        zone=zone,
+        chosen=next((p for p in practitioners if p.id == practitioner_id), None),
+        days=group_by_day(times, zone, days),
+        earlier=max(earlier, today) if first_day > today else None,
+        later=later if later <= last_day else None,
+    )

@@ -1,0 +1,155 @@
+"""Form fields and checks shared by the patient's pages, the API and the staff console."""
+
+from __future__ import annotations
+
+import unicodedata
+from datetime import UTC, datetime
+from functools import lru_cache
+
+from flask_wtf import FlaskForm
+from markupsafe import Markup
+from wtforms import DateField, SelectChoice, SelectField, StringField
+from wtforms.fields.choices import Choice
+from wtforms.validators import ValidationError
+from wtforms.widgets import Select, html_params
+
+from clinic.core.formatting import CONTROL_CATEGORIES, parse_zone, zone_names
+
+
+def strip_text(value):
+    return value.strip() if isinstance(value, str) else value
+
+
+def printable(form, field) -> None:
+    """No control characters (line breaks, NUL, escapes): they have no place in a name."""
+    if field.data and any(unicodedata.category(c) in CONTROL_CATEGORIES for c in field.data):
+        raise ValidationError("Please use letters, numbers and ordinary punctuation only.")
+
+
+def printable_text(form, field) -> None:
+    """Like ``printable``, but line breaks and tabs are fine (free text in a text box)."""
+    if field.data and any(
+        unicodedata.category(c) in CONTROL_CATEGORIES and c not in "\r\n\t" for c in field.data
+    ):
+        raise ValidationError("Please use letters, numbers and ordinary punctuation only.")
+
+
+class InstantField(StringField):
+    """An ISO 8601 date and time that must say its offset, e.g. 2026-12-03T14:00:00Z.
+
+    Pair it with ``InputRequired``: ``DataRequired`` would replace the parsing message
+    ("Include the time zone offset...") with its own "required" one.
+    """
+
+    def process_formdata(self, valuelist):
+        self.raw = valuelist[0] if valuelist else ""
+        self.data = None
+        if not self.raw:
+            return
+        try:
+            value = datetime.fromisoformat(self.raw.strip())
+        except (TypeError, ValueError):
+            raise ValueError("Use a date and time like 2026-12-03T14:00:00Z.") from None
+        if value.tzinfo is None:
+            raise ValueError("Include the time zone offset, e.g. 2026-12-03T14:00:00Z.")
+        try:
+            self.data = value.astimezone(UTC)
+        except OverflowError:  # e.g. 0001-01-01T00:00:00+05:00 falls before year 1 in UTC
+            raise ValueError("Use a date and time like 2026-12-03T14:00:00Z.") from None
+
+    def _value(self):
+        return self.raw if hasattr(self, "raw") else ""
+
+
+@lru_cache(maxsize=1)
+def zone_choices() -> tuple[SelectChoice, ...]:
+    return tuple(SelectChoice(name, name.replace("_", " ")) for name in zone_names())
+
+
+@lru_cache(maxsize=1)
+def _zone_options() -> tuple[str, dict[str, tuple[int, int, str]]]:
+    """Every zone's ``<option>`` as WTForms writes it, joined, and where each one lies in the
+    joined markup with its selected form: built once, not ~600 options on every page."""
+    parts, where, at = [], {}, 0
+    for choice in zone_choices():
+        plain = str(Select.render_option(Choice(choice.value, choice.label, False, None)))
+        selected = str(Select.render_option(Choice(choice.value, choice.label, True, None)))
+        parts.append(plain)
+        where[choice.value] = (at, at + len(plain), selected)
+        at += len(plain)
+    return "".join(parts), where
+
+
+class ZoneSelect(Select):
+    """WTForms' ``Select`` for ``ZoneField``, with the options' markup built once."""
+
+    def __call__(self, field, **kwargs):
+        kwargs.setdefault("id", field.id)
+        flags = getattr(field, "flags", {})
+        for k in dir(flags):
+            if k in self.validation_attrs and k not in kwargs:
+                kwargs[k] = getattr(flags, k)
+        options, where = _zone_options()
+        if isinstance(field.data, str) and field.data in where:
+            start, end, selected = where[field.data]
+            options = options[:start] + selected + options[end:]
+        return Markup(f"<select {html_params(name=field.name, **kwargs)}>{options}</select>")
+
+
+class ZoneField(SelectField):
+    """An IANA time-zone name from the list of known zones."""
+
+    widget = ZoneSelect()
+
+    def __init__(self, label="Time zone", **kwargs):
+        super().__init__(label, choices=[], validate_choice=False, **kwargs)
+        self.choices = zone_choices()
+
+    def pre_validate(self, form):
+        if self.data and parse_zone(self.data) is None:
+            raise ValidationError(
+                "We don't recognise that time zone; please pick one from the list."
+            )
+
+    @property
+    def zone(self):
+        return parse_zone(self.data)
+
+
+ANY = SelectChoice("any", "First available")
+
+
+class PractitionerField(SelectField):
+    """'any' (first available) or a practitioner's id; choices are set by the view."""
+
+    def __init__(self, label="Practitioner", **kwargs):
+        super().__init__(label, choices=[ANY], default="any", **kwargs)
+
+    def pre_validate(self, form):
+        if self.data not in {choice.value for choice in self.choices}:
+            raise ValidationError("Please choose a practitioner from the list.")
+
+    @property
+    def practitioner_id(self) -> int | None:
+        return None if self.data in (None, "any") else int(self.data)
+
+
+def set_practitioner_choices(field: PractitionerField, practitioners) -> None:
+    field.choices = [ANY] + [SelectChoice(str(p.id), p.name) for p in practitioners]
+
+
+class DayField(DateField):
+    """A calendar day written as YYYY-MM-DD."""
+
+    def process_formdata(self, valuelist):
+        try:
+            super().process_formdata(valuelist)
+        except ValueError:
+            raise ValueError("Use a date like 2026-12-03 (year-month-day).") from None
+
+
+class GetForm(FlaskForm):
+    """A form read from the query string: bookmarkable, no CSRF (it changes nothing)."""
+
+    class Meta:
+        csrf = False

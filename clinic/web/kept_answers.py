@@ -1,0 +1,123 @@
+"""Answers to the busiest public pages, kept for a moment in each process.
+
+A burst of patients opening the booking page, or an embed polling the slots API, asks the same
+question many times a second. The first answer at an address is kept for
+``RECENT_ANSWER_SECONDS`` (2 by default; 0 turns this off) and served again as it was: no
+database, no scheduling, no template. Only anonymous GETs answered 200 are kept, and only for
+visitors without a session cookie (nothing personal can be on such a page). The page's CSRF
+token is the one per-visitor part: it is cut out when the answer is kept and a fresh one is put
+in each time it is served. Any write committed in this process forgets everything at once, so
+whoever changed something sees the change; other processes may show free times up to that
+many seconds old. Taking a time always checks afresh under the booking lock, so an old answer
+can at worst offer a time that was just taken, which the patient is told about, as in any race.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import weakref
+from collections import OrderedDict
+from dataclasses import dataclass
+from functools import wraps
+
+from flask import Response, current_app, g, make_response, request
+from flask_wtf.csrf import generate_csrf
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+CSRF_HOLE = "\x00csrf-token\x00"  # cannot occur in a page: NUL is refused everywhere
+_EVERY: weakref.WeakSet[RecentAnswers] = weakref.WeakSet()  # one per app in this process
+
+
+@dataclass(frozen=True, slots=True)
+class Kept:
+    at: float
+    body: str
+    mimetype: str
+    has_csrf: bool
+
+
+class RecentAnswers:
+    def __init__(self, seconds: float, size: int = 128):  # at most a few MB a process
+        self.seconds = seconds
+        self.size = size
+        self._kept: OrderedDict[str, Kept] = OrderedDict()
+        self._lock = threading.Lock()
+        self.generation = 0  # raised by each forget_all: an answer begun before isn't kept
+        _EVERY.add(self)
+
+    def get(self, key: str) -> Kept | None:
+        with self._lock:
+            kept = self._kept.get(key)
+        if kept is None or not 0 <= time.monotonic() - kept.at < self.seconds:
+            return None
+        return kept
+
+    def keep(self, key: str, body: str, mimetype: str, has_csrf: bool, generation: int) -> None:
+        with self._lock:
+            if generation != self.generation:  # a write was committed while it was worked out
+                return
+            self._kept[key] = Kept(time.monotonic(), body, mimetype, has_csrf)
+            self._kept.move_to_end(key)
+            while len(self._kept) > self.size:
+                self._kept.popitem(last=False)
+
+    def forget_all(self) -> None:
+        with self._lock:
+            self._kept.clear()
+            self.generation += 1
+
+
+def init_app(app) -> None:
+    app.extensions["clinic.web.kept_answers"] = RecentAnswers(app.config["RECENT_ANSWER_SECONDS"])
+
+
+def kept_briefly(view):
+    """Serve ``view``'s recent answer at the same address, when there is one (see above)."""
+
+    @wraps(view)
+    def serve(*args, **kwargs):
+        answers: RecentAnswers = current_app.extensions["clinic.web.kept_answers"]
+        if answers.seconds <= 0 or current_app.config["SESSION_COOKIE_NAME"] in request.cookies:
+            return view(*args, **kwargs)
+        # The raw query string: request.full_path would refuse bytes that aren't UTF-8.
+        key = f"{request.path}?{request.query_string.decode('latin-1')}"
+        generation = answers.generation
+        kept = answers.get(key)
+        if kept is not None:
+            body = kept.body.replace(CSRF_HOLE, generate_csrf()) if kept.has_csrf else kept.body
+            return Response(body, mimetype=kept.mimetype)
+        response = make_response(view(*args, **kwargs))
+        if response.status_code == 200 and not response.is_streamed:
+            body = response.get_data(as_text=True)
+            token = g.get(current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"))
+            if token:
+                body = body.replace(token, CSRF_HOLE)
+            answers.keep(key, body, response.mimetype, bool(token), generation)
+        return response
+
+    return serve
+
+
+@event.listens_for(Session, "after_flush")
+def _wrote(session: Session, flush_context) -> None:
+    session.info["clinic.wrote"] = True
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _wrote_in_bulk(state) -> None:
+    if state.is_update or state.is_delete or state.is_insert:
+        state.session.info["clinic.wrote"] = True
+
+
+@event.listens_for(Session, "after_commit")
+def _forget_after_a_write(session: Session) -> None:
+    if session.info.pop("clinic.wrote", False):
+        for answers in list(_EVERY):
+            answers.forget_all()
+
+
+@event.listens_for(Session, "after_rollback")
+def _nothing_written(session: Session) -> None:
+    session.info.pop("clinic.wrote", None)
