@@ -21,16 +21,21 @@ def create_app(config_object=None) -> Flask:
     register_templating(app)
 
     from clinic import cli
-    from clinic.web import error_pages as errors
-    from clinic.web import headers as security_headers
-    from clinic.web import log_redaction as logsafety
-    from clinic.web import rate_limits, raw_query
+    from clinic.web import (
+        audit_address,
+        error_pages,
+        headers,
+        log_redaction,
+        rate_limits,
+        raw_query,
+    )
 
-    security_headers.init_app(app)
+    headers.init_app(app)
     raw_query.init_app(app)
-    logsafety.install(app.logger)
+    log_redaction.install(app.logger)
     rate_limits.init_app(app)
-    errors.init_app(app)
+    error_pages.init_app(app)
+    audit_address.init_app(app)
     cli.init_app(app)
     return app
 
@@ -49,12 +54,13 @@ def register_extensions(app: Flask) -> None:
     with app.app_context():
         configure_engine(db.engine, app.config["SQLITE_BUSY_TIMEOUT_MS"])
 
-    import clinic.availability.schedule_version  # noqa: F401 - raises versions as schedules change
+    from clinic.availability import schedule_version
     from clinic.availability.slot_cache import SlotCache
-    from clinic.web import kept_answers as recent_answers
+    from clinic.web import kept_answers
 
+    schedule_version.listen()  # raises versions as schedules change
     app.extensions["clinic.slot_cache"] = SlotCache()
-    recent_answers.init_app(app)
+    kept_answers.init_app(app)
 
 
 def register_blueprints(app: Flask) -> None:

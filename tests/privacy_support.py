@@ -12,11 +12,11 @@ import sqlalchemy as sa
 from clinic.accounts.services import authenticate
 from clinic.booking import lifecycle as changes
 from clinic.booking import services
+from clinic.booking.lifecycle import add_note
 from clinic.core.extensions import db
 from clinic.core.links import link_token
 from clinic.core.models import Appointment, Patient, Practitioner, StaffUser
 from clinic.intake.services import save_section
-from clinic.staff.consult_services import add_note
 from tests import factories
 from tests.staff_support import seed_staff_clinic
 

@@ -23,7 +23,7 @@ import sqlalchemy as sa
 from markupsafe import escape
 
 from clinic.accounts.services import authenticate
-from clinic.booking import services
+from clinic.booking import lifecycle, services
 from clinic.calendar.feed import feed_url
 from clinic.core.extensions import db
 from clinic.core.models import (
@@ -39,10 +39,10 @@ from clinic.core.models import (
     StaffUser,
     TimeOff,
 )
+from clinic.intake import alerts
 from clinic.intake.alerts import escalate_due, raise_alert
 from clinic.intake.services import save_section
 from clinic.notify.compose import compose
-from clinic.staff import consult_services
 from tests import factories
 from tests.conftest import make_app
 from tests.hostile_support import seed_world
@@ -75,13 +75,13 @@ def _plant(places: dict) -> dict:
     admin = db.session.scalar(sa.select(StaffUser).where(StaffUser.role == "admin"))
     save_section(places["token"], "goals", {"goals_concerns": [XSS], "goals_useful": [XSS]}, now)
     save_section(places["token"], "mood", {"phq9_9": ["2"], "phq9_1": ["1"]}, now)
-    consult_services.add_note(places["ref2"], XSS, admin, now)
+    lifecycle.add_note(places["ref2"], XSS, admin, now)
     ref2 = db.session.scalar(sa.select(Appointment).where(Appointment.reference == places["ref2"]))
     review = raise_alert(ref2, AlertKind.HIGH_SCORE, now)  # emailed to staff as a review
     raise_alert(ref2, AlertKind.SELF_HARM, now)  # the mood save's item 9 may have raised it
     db.session.commit()
     escalate_due(now + timedelta(days=30))  # long overdue: emailed to the admins
-    consult_services.acknowledge_alert(places["ref2"], review.id, "other", XSS, admin, now)
+    alerts.acknowledge_alert(places["ref2"], review.id, "other", XSS, admin, now)
     gone, gone_token = services.book(
         places["ada"],
         factories.next_weekday_grid_time(days_ahead=8, hour=10),
@@ -90,7 +90,7 @@ def _plant(places: dict) -> dict:
         now,
         "clinic.test",
     )
-    consult_services.cancel(gone.reference, XSS, admin, now)
+    lifecycle.cancel_by_staff(gone.reference, XSS, admin, now)
     authenticate(XSS, "wrong password", now)  # the audit log names the attempted account
     ben = db.session.get(Practitioner, places["ben"])
     for i, name in enumerate(FORMULAS):

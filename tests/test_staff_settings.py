@@ -18,8 +18,8 @@ import pytest
 import sqlalchemy as sa
 from markupsafe import escape
 
-from clinic.accounts.services import audit
 from clinic.booking import services as booking
+from clinic.core.audit import audit
 from clinic.core.clinic_settings import clinic_settings
 from clinic.core.extensions import db
 from clinic.core.models import (

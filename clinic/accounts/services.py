@@ -1,24 +1,29 @@
-"""Staff accounts and the audit log. Each public function that writes owns its transaction."""
+"""Staff accounts: made, signed in, passwords changed, signed out everywhere.
+
+Each public function that writes owns its transaction."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
 import sqlalchemy as sa
-from flask import request
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from clinic.core.audit import audit
 from clinic.core.database import begin_write
+from clinic.core.errors import ClinicError
 from clinic.core.extensions import db
-from clinic.core.models import AuditEvent, Practitioner, Role, StaffUser
+from clinic.core.models import Practitioner, Role, StaffUser
 
 MIN_PASSWORD_LENGTH = 12
 # Checked against when the email is unknown, so a wrong email takes as long as a wrong password.
 _DUMMY_HASH = generate_password_hash("not a real password")
 
 
-class AccountError(ValueError):
+class AccountError(ClinicError, ValueError):
     """A plain-language reason an account could not be created or changed."""
+
+    status = 422
 
 
 def create_staff(
@@ -116,34 +121,3 @@ def end_sessions(user: StaffUser, now: datetime) -> None:
     begin_write()
     user.session_version += 1
     audit("signed_out", user, now=now)
-
-
-def audit(
-    action: str,
-    user: StaffUser | None,
-    *,
-    subject: str = "",
-    detail: str = "",
-    now: datetime,
-    commit: bool = True,
-) -> None:
-    """Record an event. Subjects and details name things (a consult's reference), never health.
-
-    With ``commit`` the event is its own transaction unless the caller has changes pending
-    (then the caller must have begun it with ``begin_write``).
-    """
-    session = db.session()
-    if commit and not (session.new or session.dirty or session.deleted):
-        begin_write()  # after a page's reads: take SQLite's write lock before writing
-    db.session.add(
-        AuditEvent(
-            at=now,
-            staff_user_id=user.id if user is not None else None,
-            action=action,
-            subject=subject,
-            address=(request.remote_addr or "")[:64] if request else "",
-            detail=detail[:300],
-        )
-    )
-    if commit:
-        db.session.commit()

@@ -17,7 +17,6 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
-from clinic.accounts.services import audit
 from clinic.availability.checks import (
     WEEKDAYS,
     AvailabilityError,
@@ -30,6 +29,7 @@ from clinic.availability.checks import (
     local_span,
     range_label,
 )
+from clinic.core.audit import audit
 from clinic.core.database import begin_write, lock_rows
 from clinic.core.extensions import db
 from clinic.core.models import (

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 
 from clinic.availability.open_times import availabilities
+from clinic.core.errors import ClinicError
 from clinic.core.extensions import db
 from clinic.core.models import Appointment, Practitioner, Status, TimeOff
 from clinic.scheduling import Interval, instant_at, subtract, working_intervals
@@ -37,8 +38,10 @@ def range_label(start: time, end: time) -> str:
     return f"{wall_label(start)} to {wall_label(end, end=True)}"
 
 
-class AvailabilityError(ValueError):
+class AvailabilityError(ClinicError, ValueError):
     """A plain-language reason a change was refused, and the form field it belongs to."""
+
+    status = 422
 
     def __init__(self, field: str, message: str):
         super().__init__(message)

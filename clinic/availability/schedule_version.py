@@ -84,14 +84,12 @@ def _raise(session: Session, ids: set) -> None:
     session.execute(statement, execution_options={"synchronize_session": "evaluate"})
 
 
-@event.listens_for(Session, "before_flush")
 def _before_flush(session: Session, flush_context, instances) -> None:
     ids = _touched(session)
     if ids:
         _raise(session, ids)
 
 
-@event.listens_for(Session, "do_orm_execute")
 def _bulk_statement(state: ORMExecuteState) -> None:
     if not (state.is_update or state.is_delete or state.is_insert):
         return
@@ -99,3 +97,16 @@ def _bulk_statement(state: ORMExecuteState) -> None:
         return
     if any(m.class_ in SCHEDULE_MODELS for m in state.all_mappers):
         _raise(state.session, {EVERYONE})
+
+
+_LISTENERS = (
+    ("before_flush", _before_flush),
+    ("do_orm_execute", _bulk_statement),
+)
+
+
+def listen() -> None:
+    """Attach the session listeners: once, however many apps are made (create_app calls it)."""
+    for name, listener in _LISTENERS:
+        if not event.contains(Session, name, listener):
+            event.listen(Session, name, listener)

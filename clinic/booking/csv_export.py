@@ -12,8 +12,8 @@ import io
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from clinic.accounts.services import audit
 from clinic.booking.search import ConsultFilters, all_consults
+from clinic.core.audit import audit
 from clinic.core.models import Appointment, StaffUser
 
 COLUMNS = (

@@ -1,13 +1,21 @@
-"""Rescheduling and cancelling a booked consult (the manage link). Each call is one transaction.
+"""A booked consult's life after booking: moved, cancelled, marked completed or no-show, noted;
+by the patient through their secret link or by staff through its reference.
 
-A reschedule takes the same locks and the same checks as a new booking (invariant 1), keeps
-the consult's calendar UID and raises its SEQUENCE (invariant 4); the emails it causes are
-written in the same transaction (invariant 3).
+Every change is one transaction that starts the same way (``_lock``: the write transaction,
+then the practitioner's row locked, as a new booking does), so a move can never land on a
+time someone else has just taken. A move keeps the consult's calendar UID and raises its
+SEQUENCE; the emails a change causes are written to the outbox in the same transaction, and
+staff changes are audited inside it. Patients may change a consult online until the clinic's
+cut-off before it starts; staff may move or cancel it until it ends, and mark it once it starts.
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from datetime import datetime, timedelta
+
+import sqlalchemy as sa
 
 from clinic.availability.open_times import availabilities, consult_type, rules_for
 from clinic.booking.services import (
@@ -21,31 +29,52 @@ from clinic.booking.services import (
     nearby_times,
     why_not,
 )
+from clinic.core.audit import audit
 from clinic.core.clinic_settings import clinic_settings
 from clinic.core.database import begin_write, lock_rows
+from clinic.core.errors import ClinicError
 from clinic.core.extensions import db
-from clinic.core.models import Appointment, ClinicSettings, Practitioner, Status
-from clinic.notify.outbox import notify_cancelled, notify_rescheduled
+from clinic.core.formatting import parse_zone, when_label
+from clinic.core.models import (
+    Appointment,
+    ClinicSettings,
+    ConsultNote,
+    Practitioner,
+    StaffUser,
+    Status,
+)
+from clinic.notify.outbox import drop_reminders, notify_cancelled, notify_rescheduled
 from clinic.scheduling.slots import slot_at
 
-__all__ = [
-    "NotBookable",
-    "SlotTaken",
-    "TooLate",
-    "NotChangeable",
-    "cancel",
-    "mark_cancelled",
-    "move",
-    "reschedule",
-]
+OUTCOMES = (Status.COMPLETED.value, Status.NO_SHOW.value)
+REFERENCE = re.compile(r"[A-Z0-9]{4}-[A-Z0-9]{4}")
 
 
-class TooLate(Exception):
-    """The consult starts too soon to change it online."""
+class TooLate(ClinicError):
+    """The consult starts too soon for the patient to change it online."""
+
+    status = 409
 
 
-class NotChangeable(Exception):
+class NotChangeable(ClinicError):
     """The consult is cancelled or over: there is nothing to change."""
+
+    status = 409
+
+
+class ConsultNotFound(ClinicError, LookupError):
+    """No booked consult has that reference."""
+
+    status = 404
+
+
+class Refused(ClinicError):
+    """The consult's state does not allow what staff asked (a plain-language reason)."""
+
+    status = 409
+
+
+# --- the rules ---
 
 
 def change_deadline(appointment: Appointment, settings: ClinicSettings) -> datetime:
@@ -54,12 +83,36 @@ def change_deadline(appointment: Appointment, settings: ClinicSettings) -> datet
 
 
 def can_change(appointment: Appointment, settings: ClinicSettings, now: datetime) -> bool:
+    """Moved or cancelled by the patient: booked, and before the clinic's cut-off."""
     return appointment.status == Status.CONFIRMED and now < change_deadline(appointment, settings)
+
+
+def can_move(appointment: Appointment, now: datetime) -> bool:
+    """Moved or cancelled by staff: booked and not yet over."""
+    return appointment.status == Status.CONFIRMED and now < appointment.ends_at
+
+
+def can_mark(appointment: Appointment, now: datetime) -> bool:
+    """Marked completed or no-show: booked (or already marked) and started."""
+    return appointment.status in (Status.CONFIRMED, *OUTCOMES) and now >= appointment.starts_at
+
+
+def find_consult(reference: str) -> Appointment | None:
+    """The consult staff can see under ``reference``: never a hold or a lapsed hold."""
+    if not REFERENCE.fullmatch(reference):
+        return None  # not one we could have made (and nothing odd reaches the database)
+    found = db.session.scalar(sa.select(Appointment).where(Appointment.reference == reference))
+    if found is None or found.status in (Status.HELD, Status.EXPIRED):
+        return None
+    return found
+
+
+# --- the patient, through their link ---
 
 
 def reschedule(token: str, new_start: datetime, now: datetime) -> Appointment:
     """Move the consult behind ``token`` to ``new_start``, with the same practitioner."""
-    appointment = _lock(token, now)
+    appointment = _lock(lambda: find_by_token(token, now))
     _check_changeable(appointment, now)
     if new_start == appointment.starts_at:
         db.session.rollback()
@@ -69,9 +122,88 @@ def reschedule(token: str, new_start: datetime, now: datetime) -> Appointment:
     return appointment
 
 
+def cancel(token: str, reason: str, now: datetime) -> Appointment:
+    """Cancel the consult behind ``token``. Cancelling twice is harmless."""
+    appointment = _lock(lambda: find_by_token(token, now))
+    if appointment.status == Status.CANCELLED:
+        db.session.rollback()
+        return appointment
+    _check_changeable(appointment, now)
+    mark_cancelled(appointment, reason, now)
+    db.session.commit()
+    return appointment
+
+
+# --- staff, through the consult's reference ---
+
+
+def cancel_by_staff(reference: str, reason: str, user: StaffUser, now: datetime) -> Appointment:
+    """Cancel a booked consult that has not ended; both people get the cancellation."""
+    appointment = _lock(lambda: _staff_find(reference))
+    if appointment.status != Status.CONFIRMED:
+        _refuse("Only a booked consult can be cancelled; this one is " + _status(appointment))
+    if not can_move(appointment, now):
+        _refuse("This consult is over: mark it completed or no-show instead.")
+    mark_cancelled(appointment, reason, now)
+    _audit("consult_cancelled", user, appointment, now)
+    db.session.commit()
+    return appointment
+
+
+def reschedule_by_staff(
+    reference: str, new_start: datetime, user: StaffUser, now: datetime
+) -> tuple[Appointment, datetime]:
+    """Move a booked consult to a free time of the same practitioner; returns it and its
+    previous start. Both people get the updated invite."""
+    appointment = _lock(lambda: _staff_find(reference))
+    if not can_move(appointment, now):
+        _refuse("Only a booked consult that has not ended can be moved.")
+    previous = appointment.starts_at
+    if new_start == previous:
+        _refuse("That is already the consult's time; nothing changed.")
+    move(appointment, new_start, now)
+    zone = parse_zone(clinic_settings().timezone)
+    _audit("consult_rescheduled", user, appointment, now, f"from {when_label(previous, zone)}")
+    commit_or_taken(appointment.practitioner_id, new_start, now)
+    return appointment, previous
+
+
+def record_outcome(reference: str, outcome: str, user: StaffUser, now: datetime) -> Appointment:
+    """Mark a consult that has started as completed or as a no-show (or correct that mark)."""
+    if outcome not in OUTCOMES:
+        raise Refused("Please choose completed or no-show.")
+    appointment = _lock(lambda: _staff_find(reference))
+    if not can_mark(appointment, now):
+        if appointment.status not in (Status.CONFIRMED, *OUTCOMES):
+            _refuse("Only a booked consult can be marked; this one is " + _status(appointment))
+        _refuse("This consult has not started yet, so it can't be marked yet.")
+    if appointment.status == outcome:
+        db.session.rollback()
+        return appointment
+    appointment.status = outcome
+    appointment.updated_at = now
+    drop_reminders(appointment, "The consult has taken place.")
+    _audit(f"consult_{outcome}", user, appointment, now)
+    db.session.commit()
+    return appointment
+
+
+def add_note(reference: str, body: str, user: StaffUser, now: datetime) -> ConsultNote:
+    begin_write()
+    appointment = _staff_find(reference)
+    note = ConsultNote(appointment=appointment, author=user, at=now, body=body.strip())
+    db.session.add(note)
+    _audit("note_added", user, appointment, now)
+    db.session.commit()
+    return note
+
+
+# --- inside the write transaction (the caller commits) ---
+
+
 def move(appointment: Appointment, new_start: datetime, now: datetime) -> None:
-    """Inside the write transaction, with the practitioner locked: move the consult to
-    ``new_start`` if the practitioner is free then, and write the updated invites.
+    """With the practitioner locked: move the consult to ``new_start`` if the practitioner is
+    free then, and write the updated invites.
 
     The caller commits (``commit_or_taken``). Rolls back and raises ``SlotTaken`` or
     ``NotBookable`` when the time cannot be had.
@@ -99,21 +231,9 @@ def move(appointment: Appointment, new_start: datetime, now: datetime) -> None:
     notify_rescheduled(appointment, settings, previous, now)
 
 
-def cancel(token: str, reason: str, now: datetime) -> Appointment:
-    """Cancel the consult behind ``token``. Cancelling twice is harmless."""
-    appointment = _lock(token, now)
-    if appointment.status == Status.CANCELLED:
-        db.session.rollback()
-        return appointment
-    _check_changeable(appointment, now)
-    mark_cancelled(appointment, reason, now)
-    db.session.commit()
-    return appointment
-
-
 def mark_cancelled(appointment: Appointment, reason: str, now: datetime) -> None:
-    """Inside the write transaction: cancel the consult and write the cancellations (both
-    people get a METHOD:CANCEL; pending reminders are dropped). The caller commits."""
+    """Cancel the consult and write the cancellations (both people get a METHOD:CANCEL;
+    pending reminders are dropped). The caller commits."""
     appointment.status = Status.CANCELLED.value
     appointment.cancelled_at = now
     appointment.cancel_reason = reason.strip()[:500]
@@ -122,12 +242,20 @@ def mark_cancelled(appointment: Appointment, reason: str, now: datetime) -> None
     notify_cancelled(appointment, now)
 
 
-def _lock(token: str, now: datetime) -> Appointment:
-    """Begin the write transaction; the consult behind ``token``, its practitioner locked."""
+def _lock(find: Callable[[], Appointment]) -> Appointment:
+    """Begin the write transaction; the consult ``find`` returns, its practitioner locked."""
     begin_write()
-    appointment = find_by_token(token, now)
+    appointment = find()
     lock_rows(Practitioner, [appointment.practitioner_id])
     db.session.refresh(appointment)
+    return appointment
+
+
+def _staff_find(reference: str) -> Appointment:
+    appointment = find_consult(reference)
+    if appointment is None:
+        db.session.rollback()
+        raise ConsultNotFound(reference)
     return appointment
 
 
@@ -139,3 +267,25 @@ def _check_changeable(appointment: Appointment, now: datetime) -> None:
     if not can_change(appointment, clinic_settings(), now):
         db.session.rollback()
         raise TooLate("This consult starts too soon to change online.")
+
+
+def _refuse(reason: str) -> None:
+    db.session.rollback()
+    raise Refused(reason)
+
+
+def _status(appointment: Appointment) -> str:
+    return appointment.status.replace("_", " ") + "."
+
+
+def _audit(
+    action: str, user: StaffUser, appointment: Appointment, now: datetime, detail: str = ""
+) -> None:
+    audit(
+        action,
+        user,
+        subject=f"consult {appointment.reference}",
+        detail=detail,
+        now=now,
+        commit=False,
+    )

@@ -24,6 +24,7 @@ from clinic.availability.open_times import (
 )
 from clinic.core.clinic_settings import clinic_settings
 from clinic.core.database import begin_write, lock_rows
+from clinic.core.errors import ClinicError
 from clinic.core.extensions import db
 from clinic.core.links import LINK_LIFETIME_AFTER_CONSULT, hash_token, link_token, new_link_salt
 from clinic.core.models import Appointment, Patient, Practitioner, Status
@@ -34,24 +35,32 @@ from clinic.scheduling.slots import slot_at
 _REFERENCE_ALPHABET = "ABCDEFGHJKMNPQRSTVWXYZ23456789"
 
 
-class SlotTaken(Exception):
+class SlotTaken(ClinicError):
     """The time was free a moment ago but someone else has it now."""
+
+    status = 409
 
     def __init__(self, alternatives: list[OpenTime]):
         super().__init__("That time was just taken.")
         self.alternatives = alternatives
 
 
-class NotBookable(Exception):
+class NotBookable(ClinicError):
     """The time is not one the clinic offers (past, too soon, outside hours...)."""
 
+    status = 422
 
-class HoldNotFound(Exception):
+
+class HoldNotFound(ClinicError):
     """No held or booked consult matches the link."""
+
+    status = 404
 
 
 class LinkExpired(HoldNotFound):
     """The link belongs to a consult that ended more than 30 days ago."""
+
+    status = 410
 
 
 @dataclass(frozen=True)

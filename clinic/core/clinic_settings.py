@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from clinic.core.errors import ClinicError
 from clinic.core.extensions import db
 from clinic.core.models import ClinicSettings
 
 
-class NotSetUp(Exception):
+class NotSetUp(ClinicError):
     """The clinic has no settings, consult type or practitioner yet."""
+
+    status = 503
 
 
 def clinic_settings() -> ClinicSettings:

@@ -28,7 +28,7 @@ class Status(enum.StrEnum):
     EXPIRED = "expired"  # a hold that lapsed before the patient confirmed
 
 
-# Held and confirmed consults occupy the practitioner's time (DESIGN invariant 1).
+# Held and confirmed consults occupy the practitioner's time (invariant 1 in ARCHITECTURE.md).
 ACTIVE = (Status.HELD.value, Status.CONFIRMED.value)
 
 

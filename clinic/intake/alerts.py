@@ -14,18 +14,22 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy.orm import joinedload
 
+from clinic.core.audit import audit
 from clinic.core.clinic_settings import clinic_settings
 from clinic.core.database import begin_write
+from clinic.core.errors import ClinicError
 from clinic.core.extensions import db
-from clinic.core.formatting import parse_zone
+from clinic.core.formatting import parse_zone, when_label
 from clinic.core.models import (
     URGENT_ALERT_KINDS,
+    AlertAction,
     AlertKind,
     Appointment,
     ClinicSettings,
     IntakeAlert,
     Role,
     StaffUser,
+    Status,
 )
 from clinic.notify.outbox import notify_alert_escalated, notify_intake_review, notify_urgent_intake
 from clinic.scheduling import add_office_minutes
@@ -143,3 +147,65 @@ def _admin_recipients() -> list[tuple[str, str]]:
         return [(email, name or email) for email, name in admins]
     settings = clinic_settings()
     return [(settings.contact_email, settings.name)] if settings.contact_email else []
+
+
+class AlertNotFound(ClinicError, LookupError):
+    """The consult has no alert with that id."""
+
+    status = 404
+
+
+class AlertRefused(ClinicError):
+    """The alert can't be acknowledged as asked (a plain-language reason)."""
+
+    status = 409
+
+
+MAX_ROW_ID = 2**63 - 1  # the largest id a database row can have
+
+
+def acknowledge_alert(
+    reference: str, alert_id: int, action: str, note: str, user: StaffUser, now: datetime
+) -> IntakeAlert:
+    """Record that ``user`` took on one of the consult's alerts and what they did; an
+    acknowledged alert no longer escalates. Once per alert: a second time changes nothing."""
+    if not 0 < alert_id <= MAX_ROW_ID:  # a number no row can have (and SQLite can't bind)
+        raise AlertNotFound(alert_id)
+    if action not in {a.value for a in AlertAction}:
+        raise AlertRefused("Please choose what was done.")
+    note = (note or "").strip()
+    if len(note) > 500:
+        raise AlertRefused("Please keep the note under 500 characters.")
+    begin_write()
+    alert = db.session.scalar(
+        sa.select(IntakeAlert)
+        .join(IntakeAlert.appointment)
+        .where(IntakeAlert.id == alert_id, Appointment.reference == reference)
+        .with_for_update(of=IntakeAlert)  # against a second acknowledgement or an escalation
+    )
+    if alert is None or alert.appointment.status in (Status.HELD, Status.EXPIRED):
+        db.session.rollback()
+        raise AlertNotFound(alert_id)
+    if alert.acknowledged_at is not None:
+        who = alert.acknowledged_by
+        name = (who.name or who.email) if who else "a former staff member"
+        when = when_label(alert.acknowledged_at, parse_zone(clinic_settings().timezone))
+        db.session.rollback()
+        raise AlertRefused(
+            f"This alert was already acknowledged by {name} on {when}; nothing changed."
+        )
+    alert.acknowledged_at = now
+    alert.acknowledged_by = user
+    alert.action = action
+    alert.note = note
+    # The alert's id, never its kind: the audit log outlives an erasure, and the kind says why.
+    audit(
+        "alert_acknowledged",
+        user,
+        subject=f"consult {alert.appointment.reference}",
+        detail=f"alert {alert.id}, {action}",
+        now=now,
+        commit=False,
+    )
+    db.session.commit()
+    return alert

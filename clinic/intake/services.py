@@ -20,6 +20,7 @@ import sqlalchemy as sa
 
 from clinic.booking.services import HoldNotFound, find_by_token
 from clinic.core.database import begin_write, lock_rows
+from clinic.core.errors import ClinicError
 from clinic.core.extensions import db
 from clinic.core.models import (
     AlertKind,
@@ -61,13 +62,17 @@ FORM_FIELDS = frozenset({"csrf_token", "action", PROMPTED_FIELD})
 ITEM9 = "phq9_9"
 
 
-class IntakeClosed(Exception):
+class IntakeClosed(ClinicError):
     """The consult is cancelled, over or has started: its intake can no longer change."""
+
+    status = 409
 
 
 @dataclass
-class InvalidSubmission(Exception):
+class InvalidSubmission(ClinicError):
     """The page's answers were refused; ``errors`` maps question ids to messages."""
+
+    status = 422
 
     message: str
     errors: dict[str, str] = field(default_factory=dict)
@@ -76,8 +81,10 @@ class InvalidSubmission(Exception):
         return self.message
 
 
-class Item9Prompt(Exception):
+class Item9Prompt(ClinicError):
     """PHQ-9 item 9 was left blank: ask once, gently, before saving the page without it."""
+
+    status = 422
 
 
 def check_open(appointment: Appointment, now: datetime) -> None:

@@ -1,4 +1,4 @@
-"""Writing emails to the outbox, inside the caller's transaction (DESIGN invariant 3).
+"""Writing emails to the outbox, inside the caller's transaction (invariant 3 in ARCHITECTURE.md).
 
 Nothing here commits: a booking, a reschedule or a cancellation and the emails it causes are
 saved together or not at all. Workers deliver them later (``clinic.notify.delivery``).

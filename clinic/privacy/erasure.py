@@ -16,10 +16,11 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
-from clinic.accounts.services import audit
 from clinic.booking.lifecycle import mark_cancelled
+from clinic.core.audit import audit
 from clinic.core.clinic_settings import clinic_settings
 from clinic.core.database import begin_write, lock_rows
+from clinic.core.errors import ClinicError
 from clinic.core.extensions import db
 from clinic.core.models import Appointment, OutboxMessage, Patient, Practitioner, Status
 from clinic.privacy.records import (
@@ -37,8 +38,10 @@ from clinic.privacy.records import (
 CANCEL_REASON = "Cancelled by the clinic at the patient's request."
 
 
-class ErasureInterrupted(RuntimeError):
+class ErasureInterrupted(ClinicError, RuntimeError):
     """Something changed the patient's records at the same moment; nothing was erased."""
+
+    status = 503
 
 
 @dataclass(frozen=True)

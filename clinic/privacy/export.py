@@ -15,9 +15,10 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
-from clinic.accounts.services import audit
+from clinic.core.audit import audit
 from clinic.core.clinic_settings import clinic_settings
 from clinic.core.database import begin_write
+from clinic.core.errors import ClinicError
 from clinic.core.extensions import db
 from clinic.core.models import Appointment, IntakeResponse, OutboxMessage, Patient
 from clinic.intake.questionnaire import SECTIONS
@@ -28,8 +29,10 @@ from clinic.privacy.records import consults_of, messages_to, normalise_email, pa
 FORMAT = "clinic-patient-export/1"
 
 
-class PatientNotFound(LookupError):
+class PatientNotFound(ClinicError, LookupError):
     """No patient has that email address."""
+
+    status = 404
 
 
 def export_patient(email: str, now: datetime, write: Callable[[dict], None]) -> int:

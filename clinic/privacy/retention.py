@@ -20,9 +20,10 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
-from clinic.accounts.services import audit
+from clinic.core.audit import audit
 from clinic.core.clinic_settings import clinic_settings
 from clinic.core.database import begin_write
+from clinic.core.errors import ClinicError
 from clinic.core.extensions import db
 from clinic.core.models import Appointment, AuditEvent, OutboxMessage, Patient
 from clinic.notify.outbox import PATIENT
@@ -34,8 +35,10 @@ MIN_DAYS = 30
 MIN_AUDIT_DAYS = 365
 
 
-class RetentionRefused(ValueError):
+class RetentionRefused(ClinicError, ValueError):
     """A period shorter than the floor (a plain-language reason)."""
+
+    status = 422
 
 
 @dataclass(frozen=True)

@@ -11,10 +11,11 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
-from clinic.accounts.services import audit
 from clinic.availability.open_times import DEFAULT_CONSULT
+from clinic.core.audit import audit
 from clinic.core.clinic_settings import clinic_settings
 from clinic.core.database import begin_write, lock_rows
+from clinic.core.errors import ClinicError
 from clinic.core.extensions import db
 from clinic.core.models import ConsultType, Practitioner, StaffUser
 
@@ -40,8 +41,10 @@ SETTINGS_FIELDS = (
 )
 
 
-class SettingsProblem(ValueError):
+class SettingsProblem(ClinicError, ValueError):
     """A change refused for a reason only the database knows, for the form field ``field``."""
+
+    status = 422
 
     def __init__(self, field: str, message: str):
         super().__init__(message)

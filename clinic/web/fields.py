@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import unicodedata
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from functools import lru_cache
 
 from flask_wtf import FlaskForm
@@ -13,6 +13,7 @@ from wtforms.fields.choices import Choice
 from wtforms.validators import ValidationError
 from wtforms.widgets import Select, html_params
 
+from clinic.core.errors import ClinicError
 from clinic.core.formatting import CONTROL_CATEGORIES, parse_zone, zone_names
 
 
@@ -148,8 +149,26 @@ class DayField(DateField):
             raise ValueError("Use a date like 2026-12-03 (year-month-day).") from None
 
 
+# Dates outside these bounds are refused rather than risking overflow in time arithmetic.
+FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2999, 12, 31)
+
+
+def known_choice(message: str):
+    def check(form, field):
+        if field.data not in {choice.value for choice in field.choices}:
+            raise ValidationError(message)
+
+    return check
+
+
 class GetForm(FlaskForm):
     """A form read from the query string: bookmarkable, no CSRF (it changes nothing)."""
 
     class Meta:
         csrf = False
+
+
+def show_refusal(form: FlaskForm, problem: ClinicError) -> None:
+    """Show a service's refusal beside the field it concerns."""
+    field = form[problem.field]
+    field.errors = [*field.errors, str(problem)]

@@ -70,6 +70,7 @@ class RecentAnswers:
 
 
 def init_app(app) -> None:
+    listen()
     app.extensions["clinic.web.kept_answers"] = RecentAnswers(app.config["RECENT_ANSWER_SECONDS"])
 
 
@@ -100,24 +101,35 @@ def kept_briefly(view):
     return serve
 
 
-@event.listens_for(Session, "after_flush")
 def _wrote(session: Session, flush_context) -> None:
     session.info["clinic.wrote"] = True
 
 
-@event.listens_for(Session, "do_orm_execute")
 def _wrote_in_bulk(state) -> None:
     if state.is_update or state.is_delete or state.is_insert:
         state.session.info["clinic.wrote"] = True
 
 
-@event.listens_for(Session, "after_commit")
 def _forget_after_a_write(session: Session) -> None:
     if session.info.pop("clinic.wrote", False):
         for answers in list(_EVERY):
             answers.forget_all()
 
 
-@event.listens_for(Session, "after_rollback")
 def _nothing_written(session: Session) -> None:
     session.info.pop("clinic.wrote", None)
+
+
+_LISTENERS = (
+    ("after_flush", _wrote),
+    ("do_orm_execute", _wrote_in_bulk),
+    ("after_commit", _forget_after_a_write),
+    ("after_rollback", _nothing_written),
+)
+
+
+def listen() -> None:
+    """Attach the session listeners: once, however many apps are made (create_app calls it)."""
+    for name, listener in _LISTENERS:
+        if not event.contains(Session, name, listener):
+            event.listen(Session, name, listener)

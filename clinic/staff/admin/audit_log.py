@@ -12,7 +12,7 @@ from clinic.core.formatting import parse_zone
 from clinic.core.models import AuditEvent, Role, StaffUser
 from clinic.core.paging import Page, paginate
 from clinic.staff import bp
-from clinic.staff.filter_forms import AuditFilterForm
+from clinic.staff.admin.filter_forms import AuditFilterForm
 from clinic.staff.listing import BAD_PAGE, page_number
 
 PER_PAGE = 100

@@ -13,7 +13,7 @@ from clinic.core.clock import utc_now
 from clinic.core.extensions import db, limiter, login_manager
 from clinic.core.models import StaffUser
 from clinic.staff import bp
-from clinic.staff.forms import ChangePasswordForm, SignInForm
+from clinic.staff.auth.forms import ChangePasswordForm, SignInForm
 
 
 @login_manager.user_loader

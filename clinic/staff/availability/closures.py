@@ -16,7 +16,7 @@ from clinic.core.formatting import parse_zone
 from clinic.core.models import TimeOff
 from clinic.staff import bp
 from clinic.staff.availability.forms import TimeOffForm
-from clinic.staff.availability.views import refuse
+from clinic.web.fields import show_refusal
 
 
 def _zone():
@@ -61,7 +61,7 @@ def add_closure():
                 utc_now(),
             )
         except AvailabilityError as problem:
-            refuse(form, problem)
+            show_refusal(form, problem)
         else:
             flash("The closure is saved: no free times are offered during it.")
             if covered:

@@ -28,6 +28,7 @@ from clinic.core.formatting import day_label
 from clinic.core.models import Appointment, HoursOverride, Practitioner, Role, TimeOff
 from clinic.staff import bp
 from clinic.staff.availability.forms import OverrideForm, TimeOffForm, WeeklyHoursForm
+from clinic.web.fields import show_refusal
 
 
 def _editable(practitioner_id: int) -> Practitioner:
@@ -37,12 +38,6 @@ def _editable(practitioner_id: int) -> Practitioner:
     return db.get_or_404(
         Practitioner, practitioner_id, description="There is no practitioner with that number."
     )
-
-
-def refuse(form: FlaskForm, problem: AvailabilityError) -> None:
-    """Show a service's refusal beside the field it concerns."""
-    field = form[problem.field]
-    field.errors = [*field.errors, str(problem)]
 
 
 def flash_clashes(clashes: list[Appointment], what: str) -> None:
@@ -125,7 +120,7 @@ def add_hours(practitioner_id: int):
         try:
             services.add_weekly_hours(current_user, practitioner_id, day, start, end, utc_now())
         except AvailabilityError as problem:
-            refuse(form, problem)
+            show_refusal(form, problem)
         else:
             flash(f"Added {WEEKDAYS[day]} {range_label(start, end)}, {practitioner.timezone}.")
             return _back(practitioner_id)
@@ -160,7 +155,7 @@ def add_time_off(practitioner_id: int):
                 utc_now(),
             )
         except AvailabilityError as problem:
-            refuse(form, problem)
+            show_refusal(form, problem)
         else:
             flash("The time off is saved.")
             flash_clashes(clashes, "This time off")
@@ -194,7 +189,7 @@ def add_override(practitioner_id: int):
                 utc_now(),
             )
         except AvailabilityError as problem:
-            refuse(form, problem)
+            show_refusal(form, problem)
         else:
             flash(f"{day_label(form.day.data)} has its own hours.")
             flash_clashes(clashes, "This day's new hours")

@@ -8,22 +8,24 @@ from flask_login import current_user
 from werkzeug.datastructures import MultiDict
 
 from clinic.accounts.access import ANY_STAFF, can_act_on, roles_required
+from clinic.booking import lifecycle
 from clinic.booking.forms import SlotQueryForm
 from clinic.booking.pages import picker_context
+from clinic.booking.services import NotBookable, SlotTaken
 from clinic.core.clinic_settings import clinic_settings
 from clinic.core.clock import utc_now
 from clinic.core.formatting import parse_zone, when_label
 from clinic.core.models import Appointment
+from clinic.intake import alerts
 from clinic.staff import bp
-from clinic.staff import consult_services as actions
-from clinic.staff.consults.detail import consult_or_404, render_consult
-from clinic.staff.forms import (
+from clinic.staff.consults.forms import (
     AcknowledgeAlertForm,
     CancelConsultForm,
     NoteForm,
     OutcomeForm,
     StaffRescheduleForm,
 )
+from clinic.staff.consults.page import consult_or_404, render_consult
 
 
 def _actionable(reference: str) -> Appointment:
@@ -50,8 +52,8 @@ def cancel_consult(reference: str):
     if not form.validate():
         return render_consult(appointment, 422, cancel_form=form)
     try:
-        actions.cancel(reference, form.reason.data, current_user, utc_now())
-    except actions.Refused as refused:
+        lifecycle.cancel_by_staff(reference, form.reason.data, current_user, utc_now())
+    except lifecycle.Refused as refused:
         flash(str(refused))
         return _back(reference)
     flash("The consult is cancelled. The patient and the practitioner have been emailed.")
@@ -67,8 +69,8 @@ def record_outcome(reference: str):
     if not form.validate():
         return render_consult(appointment, 422, outcome_form=form)
     try:
-        actions.record_outcome(reference, form.outcome.data, current_user, utc_now())
-    except actions.Refused as refused:
+        lifecycle.record_outcome(reference, form.outcome.data, current_user, utc_now())
+    except lifecycle.Refused as refused:
         flash(str(refused))
         return _back(reference)
     label = "completed" if form.outcome.data == "completed" else "a no-show"
@@ -83,7 +85,7 @@ def add_note(reference: str):
     form = NoteForm()
     if not form.validate():
         return render_consult(appointment, 422, note_form=form)
-    actions.add_note(reference, form.body.data, current_user, utc_now())
+    lifecycle.add_note(reference, form.body.data, current_user, utc_now())
     flash("Your note is saved.")
     return _back(reference)
 
@@ -97,7 +99,7 @@ def acknowledge_alert(reference: str, alert_id: int):
     if not form.validate():
         return render_consult(appointment, 422, ack_form=form, ack_for=alert_id)
     try:
-        actions.acknowledge_alert(
+        alerts.acknowledge_alert(
             reference,
             alert_id,
             form.action.data,
@@ -105,9 +107,9 @@ def acknowledge_alert(reference: str, alert_id: int):
             current_user,
             utc_now(),
         )
-    except actions.AlertNotFound:
+    except alerts.AlertNotFound:
         abort(404, description="This consult has no such alert.")
-    except actions.Refused as refused:
+    except alerts.AlertRefused as refused:
         flash(str(refused))
         return _back(reference)
     flash("The alert is acknowledged, with your name on it.")
@@ -119,7 +121,7 @@ def acknowledge_alert(reference: str, alert_id: int):
 def reschedule_times(reference: str):
     """Free times with the same practitioner, in the clinic's zone unless staff chose another."""
     appointment = _actionable(reference)
-    if not actions.can_move(appointment, utc_now()):
+    if not lifecycle.can_move(appointment, utc_now()):
         flash("Only a booked consult that has not ended can be moved.")
         return _back(reference)
     return _render_picker(appointment, SlotQueryForm(formdata=request.args))
@@ -135,10 +137,12 @@ def reschedule(reference: str):
         message = " ".join(e for field in form for e in field.errors)
         return _render_picker(appointment, query, status=422, message=message)
     try:
-        moved, _previous = actions.reschedule(reference, form.start.data, current_user, utc_now())
-    except actions.SlotTaken as taken:
+        moved, _previous = lifecycle.reschedule_by_staff(
+            reference, form.start.data, current_user, utc_now()
+        )
+    except SlotTaken as taken:
         return _render_picker(appointment, query, status=409, taken=taken.alternatives)
-    except (actions.NotBookable, actions.Refused) as problem:
+    except (NotBookable, lifecycle.Refused) as problem:
         return _render_picker(appointment, query, status=422, message=str(problem))
     zone = parse_zone(clinic_settings().timezone)
     flash(

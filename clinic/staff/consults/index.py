@@ -16,7 +16,7 @@ from clinic.core.formatting import parse_zone
 from clinic.core.models import Practitioner
 from clinic.intake.open_alerts import open_alert_kinds
 from clinic.staff import bp
-from clinic.staff.filter_forms import ConsultFilterForm
+from clinic.staff.consults.filter_forms import ConsultFilterForm
 from clinic.staff.listing import BAD_PAGE, page_number
 
 PER_PAGE = 50

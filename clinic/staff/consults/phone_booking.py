@@ -13,14 +13,14 @@ from clinic.accounts.access import DESK_OR_ADMIN, roles_required
 from clinic.availability.open_times import active_practitioners
 from clinic.booking.forms import SlotQueryForm
 from clinic.booking.pages import picker_context
-from clinic.booking.services import PatientDetails
+from clinic.booking.services import NotBookable, PatientDetails, SlotTaken
+from clinic.booking.staff_booking import book_for_patient
 from clinic.core.clock import utc_now
 from clinic.core.formatting import when_label
 from clinic.core.links import uid_domain
 from clinic.core.models import Practitioner
 from clinic.staff import bp
-from clinic.staff import consult_services as actions
-from clinic.staff.forms import PhoneBookingForm
+from clinic.staff.consults.forms import PhoneBookingForm
 from clinic.web.fields import set_practitioner_choices
 
 
@@ -48,7 +48,7 @@ def phone_booking_details():
         return _render_details(form, practitioners, 422)
     details = PatientDetails(form.name.data, form.email.data, form.phone.data or "")
     try:
-        booked = actions.book_for_patient(
+        booked = book_for_patient(
             form.practitioner.practitioner_id,
             form.start.data,
             form.tz.zone,
@@ -57,9 +57,9 @@ def phone_booking_details():
             utc_now(),
             uid_domain(),
         )
-    except actions.SlotTaken as taken:
+    except SlotTaken as taken:
         return _render_details(form, practitioners, 409, taken.alternatives)
-    except actions.NotBookable as problem:
+    except NotBookable as problem:
         query = SlotQueryForm(formdata=request.values)
         return _render_picker(query, status=422, message=str(problem))
     flash(

@@ -7,8 +7,8 @@ from flask import abort, flash, redirect, render_template, url_for
 from flask_login import current_user
 
 from clinic.accounts.access import roles_required
-from clinic.accounts.services import audit
 from clinic.calendar import feed as feeds
+from clinic.core.audit import audit
 from clinic.core.clock import utc_now
 from clinic.core.extensions import db
 from clinic.core.models import Practitioner, Role

@@ -16,15 +16,16 @@ from flask_login import current_user
 from sqlalchemy.orm import joinedload
 
 from clinic.accounts.access import ANY_STAFF, roles_required
+from clinic.accounts.services import practitioners_without_account
 from clinic.core.clinic_settings import clinic_settings
 from clinic.core.clock import utc_now
 from clinic.core.extensions import db
 from clinic.core.formatting import parse_zone
 from clinic.core.models import Appointment, Practitioner, Role, Status
 from clinic.intake.open_alerts import open_alerts
-from clinic.scheduling import Interval, WeeklyRange
+from clinic.scheduling import Interval, WeeklyRange, local_day_window
 from clinic.staff import bp
-from clinic.staff.filter_forms import WHOLE_CLINIC, ScheduleFilterForm, WeekQueryForm
+from clinic.staff.schedule.forms import WHOLE_CLINIC, ScheduleFilterForm, WeekQueryForm
 from clinic.staff.schedule.week_layout import hours_in_week, layout_week, week_window
 
 # Consults staff see on the schedule: booked ones and what became of them (never holds).
@@ -135,3 +136,29 @@ def week():
         chosen=next((p for p in people if p.id == chosen), None),
     )
     return render_template("staff/week.html", **context)
+
+
+@bp.get("/")
+@roles_required(*ANY_STAFF)
+def home():
+    """Today's consults in the clinic's zone, urgent ones marked: one practitioner's or all;
+    above them, every consult of theirs with an alert nobody has acknowledged yet, and for
+    admins, the practitioners who get alerts but have no account to open them with."""
+    settings = clinic_settings()
+    zone = parse_zone(settings.timezone)
+    now = utc_now()
+    today = now.astimezone(zone).date()
+    query, consults = filtered(local_day_window(today, 1, zone))
+    alerts = open_alerts(chosen_practitioner_id(query))
+    return render_template(
+        "staff/home.html",
+        settings=settings,
+        zone=zone,
+        now=now,
+        today=today,
+        consults=consults,
+        query=query,
+        alerts=alerts,
+        alerted={entry.appointment.id for entry in alerts},
+        unlinked=practitioners_without_account() if current_user.role == Role.ADMIN else [],
+    ), (422 if consults is None else 200)

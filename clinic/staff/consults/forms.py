@@ -1,10 +1,8 @@
-"""Forms that change something in the staff console (all with CSRF)."""
+"""Forms that change a consult or book one (all with CSRF)."""
 
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
-    EmailField,
-    PasswordField,
     RadioField,
     SelectChoice,
     TextAreaField,
@@ -12,7 +10,6 @@ from wtforms import (
 from wtforms.validators import (
     AnyOf,
     DataRequired,
-    EqualTo,
     InputRequired,
     Length,
     ValidationError,
@@ -24,40 +21,9 @@ from clinic.web.fields import (
     InstantField,
     PractitionerField,
     ZoneField,
-    printable,
     printable_text,
     strip_text,
 )
-
-
-class SignInForm(FlaskForm):
-    # Checked before the account is looked up: PostgreSQL refuses NUL in a query's text.
-    email = EmailField(
-        "Email",
-        validators=[
-            DataRequired("Please give your email address."),
-            Length(max=254, message="Please check your email address; it is too long."),
-            printable,
-        ],
-    )
-    password = PasswordField("Password", validators=[DataRequired("Please give your password.")])
-
-
-class ChangePasswordForm(FlaskForm):
-    current = PasswordField(
-        "Current password", validators=[DataRequired("Please give your current password.")]
-    )
-    new = PasswordField(
-        "New password (at least 12 characters)",
-        validators=[
-            DataRequired("Please choose a new password."),
-            Length(min=12, message="Please choose a password of at least 12 characters."),
-        ],
-    )
-    repeat = PasswordField(
-        "New password again",
-        validators=[EqualTo("new", message="The two new passwords don't match.")],
-    )
 
 
 class CancelConsultForm(FlaskForm):
