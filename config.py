@@ -67,6 +67,10 @@ class Config:
     SIGN_IN_ADDRESS_LIMIT = os.environ.get("SIGN_IN_ADDRESS_LIMIT", "30 per minute")
     SIGN_IN_ACCOUNT_LIMIT = os.environ.get("SIGN_IN_ACCOUNT_LIMIT", "5 per 15 minutes")
 
+    # How new staff passwords are hashed (werkzeug's notation): its default, scrypt, is slow
+    # on purpose, against guessing from a stolen hash.
+    PASSWORD_HASH_METHOD = "scrypt"
+
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
     # Flask-WTF refuses HTTPS form posts that carry no Referer, but pages opened by a secret
     # link and staff pages send none (Referrer-Policy: no-referrer). The signed token in the
@@ -117,6 +121,9 @@ class TestingConfig(Config):
     RATELIMIT_STORAGE_URI = "memory://"
     BOOKING_RATE_LIMIT = API_RATE_LIMIT = API_BOOKING_RATE_LIMIT = "100000 per minute"
     LINK_RATE_LIMIT = SIGN_IN_ADDRESS_LIMIT = "100000 per minute"
+    # Cheap hashes: the suite creates and signs into accounts thousands of times, and scrypt
+    # costs a tenth of a second each. Tests of the production method set it back.
+    PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"
 
 
 CONFIGS = {

@@ -76,8 +76,8 @@ def seed_world() -> dict:
     failed = db.session.scalars(sa.select(OutboxMessage).limit(1)).one()
     failed.status = "failed"
     # Office hours (fewer free times make the pickers quicker to draw), and passwords hashed
-    # cheaply: the fuzzing signs in hundreds of times (CHEAP_HASH replaces the unknown-email
-    # hash too, see test_hostile_forms).
+    # cheaply: the fuzzing signs in hundreds of times (the unknown-email hash follows the
+    # testing config's PASSWORD_HASH_METHOD, as cheap).
     for person in db.session.scalars(sa.select(Practitioner)):
         person.hours = [
             WorkingHours(weekday=d, start_time=time(9), end_time=time(17)) for d in range(5)

@@ -23,13 +23,11 @@ from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
-from werkzeug.security import generate_password_hash
 
-from clinic.accounts import services as accounts
 from clinic.core.extensions import db
 from clinic.intake.questionnaire import SECTIONS
 from tests.conftest import make_app
-from tests.hostile_support import CHEAP_HASH, digest, form_on, seed_world, sqlite_app
+from tests.hostile_support import digest, form_on, seed_world, sqlite_app
 from tests.hostile_values import encode, form_body, sweep
 from tests.staff_support import PASSWORD, sign_in
 
@@ -209,13 +207,6 @@ def _phone_details_page(client) -> str:
     picker = form_on(client.get("/staff/book").text, "get", "/staff/book/details")
     query = "&".join(f"{name}={values[0]}" for name, values in picker.fields.items())
     return "/staff/book/details?" + query.replace("+", "%2B")
-
-
-@pytest.fixture(autouse=True)
-def cheap_unknown_email_hash(monkeypatch):
-    """A wrong email is checked against a dummy hash as slow as a real one; here as cheap as
-    the seeded accounts' (hostile_support.CHEAP_HASH)."""
-    monkeypatch.setattr(accounts, "_DUMMY_HASH", generate_password_hash("x", CHEAP_HASH))
 
 
 def fuzz(world, tmp_path, endpoint, who, page, action, section, method):

@@ -10,11 +10,9 @@ stopping at the first.
 from __future__ import annotations
 
 import pytest
-from werkzeug.security import generate_password_hash
 
-from clinic.accounts import services as accounts
 from clinic.intake.questionnaire import SECTIONS
-from tests.hostile_support import CHEAP_HASH, digest, form_on, seed_world
+from tests.hostile_support import digest, form_on, seed_world
 from tests.hostile_values import encode
 from tests.staff_support import sign_in
 from tests.test_hostile_forms import (
@@ -30,8 +28,7 @@ NUL = "a\x00b"
 
 
 @pytest.fixture
-def world(app, monkeypatch):
-    monkeypatch.setattr(accounts, "_DUMMY_HASH", generate_password_hash("x", CHEAP_HASH))
+def world(app):
     return seed_world()
 
 

@@ -266,6 +266,32 @@ def test_staff_create_with_a_password(runner, clinic):
     assert PASSWORD not in user.password_hash
 
 
+def test_outside_the_tests_passwords_are_hashed_with_scrypt(client, app, monkeypatch):
+    """The suite hashes cheaply (TestingConfig); production and development keep werkzeug's
+    scrypt, for new passwords and for the hash an unknown email is checked against."""
+    from clinic.accounts import services as accounts
+    from config import DevelopmentConfig, ProductionConfig
+
+    assert ProductionConfig.PASSWORD_HASH_METHOD == "scrypt"
+    assert DevelopmentConfig.PASSWORD_HASH_METHOD == "scrypt"
+    app.config["PASSWORD_HASH_METHOD"] = ProductionConfig.PASSWORD_HASH_METHOD
+    factories.clinic()
+    user = create_staff("desk@clinic.test", "frontdesk", PASSWORD)
+    assert user.password_hash.startswith("scrypt:32768:8:1$")
+    checked = []
+    check = accounts.check_password_hash
+
+    def recording(stored: str, password: str) -> bool:
+        checked.append(stored.split("$")[0])  # the method and its parameters
+        return check(stored, password)
+
+    monkeypatch.setattr(accounts, "check_password_hash", recording)
+
+    assert sign_in(client, "desk").status_code == 303
+    assert sign_in(app.test_client(), "nobody@clinic.test").status_code == 401
+    assert checked == ["scrypt:32768:8:1", "scrypt:32768:8:1"]
+
+
 def test_staff_create_prompts_for_the_password_when_none_is_given(runner, clinic):
     result = runner.invoke(
         args=["staff", "create", "prompted@clinic.test", "--role", "admin"],

@@ -5,8 +5,10 @@ Each public function that writes owns its transaction."""
 from __future__ import annotations
 
 from datetime import datetime
+from functools import cache
 
 import sqlalchemy as sa
+from flask import current_app
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from clinic.core.audit import audit
@@ -16,8 +18,23 @@ from clinic.core.extensions import db
 from clinic.core.models import Practitioner, Role, StaffUser
 
 MIN_PASSWORD_LENGTH = 12
-# Checked against when the email is unknown, so a wrong email takes as long as a wrong password.
-_DUMMY_HASH = generate_password_hash("not a real password")
+
+
+def _hash_method() -> str:
+    """How new passwords are hashed (PASSWORD_HASH_METHOD). A check reads the method from the
+    stored hash, so hashes made by another method keep working."""
+    return current_app.config["PASSWORD_HASH_METHOD"]
+
+
+def _hash(password: str) -> str:
+    return generate_password_hash(password, _hash_method())
+
+
+@cache
+def _dummy_hash(method: str) -> str:
+    """Checked against when the email is unknown, so a wrong email takes as long as a wrong
+    password: made by the method new passwords get, once per method."""
+    return generate_password_hash("not a real password", method)
 
 
 class AccountError(ClinicError, ValueError):
@@ -56,7 +73,7 @@ def create_staff(
         name=name,
         role=role,
         practitioner_id=practitioner_id if role == Role.PRACTITIONER else None,
-        password_hash=generate_password_hash(password),
+        password_hash=_hash(password),
     )
     db.session.add(user)
     db.session.commit()
@@ -96,7 +113,8 @@ def authenticate(email: str, password: str, now: datetime) -> StaffUser | None:
     begin_write()  # it writes after reading: take SQLite's write lock first, not mid-way
     email = email.strip().lower()
     user = db.session.scalar(sa.select(StaffUser).where(StaffUser.email == email))
-    matches = check_password_hash(user.password_hash if user else _DUMMY_HASH, password)
+    stored = user.password_hash if user else _dummy_hash(_hash_method())
+    matches = check_password_hash(stored, password)
     if user is None or not matches or not user.active:
         reason = "disabled account" if user is not None and matches else "wrong email or password"
         audit("sign_in_failed", user, subject=email[:120], detail=reason, now=now)
@@ -111,7 +129,7 @@ def change_password(user: StaffUser, current: str, new: str, now: datetime) -> N
     if not check_password_hash(user.password_hash, current):
         raise AccountError("Your current password isn't right.")
     check_new_password(new)
-    user.password_hash = generate_password_hash(new)
+    user.password_hash = _hash(new)
     user.session_version += 1  # a new password ends the account's other sessions
     audit("password_changed", user, now=now)
 
