@@ -24,8 +24,11 @@ run: $(VENV)/.installed
 	$(BIN)/flask worker --interval 5 & worker=$$!; trap 'kill $$worker' EXIT INT TERM; \
 	$(BIN)/flask run --host 127.0.0.1 --port 5000
 
+# On every core (pytest-xdist; TEST_WORKERS=0 runs in this one process); tests/conftest.py
+# keeps the tests that start processes of their own on one worker, one after another.
+TEST_WORKERS ?= auto
 test: $(VENV)/.installed
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadgroup
 
 bench: $(VENV)/.installed
 	bash bench/install-tools

@@ -17,6 +17,7 @@ import pytest
 import sqlalchemy as sa
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
+from jinja2.bccache import Bucket, BytecodeCache
 
 from clinic import create_app
 from clinic.core.extensions import db
@@ -27,6 +28,18 @@ ADMIN_URL = os.environ.get(
     "TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 )
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+
+def pytest_collection_modifyitems(config, items):
+    """Under pytest-xdist (``make test`` runs the suite on every core), the slow tests that start
+    processes of their own (gunicorn, ``flask worker``, the bench) go to one worker, one after
+    another, so no two of them compete for the cores; the other workers take the rest. The
+    slow hostile-input fuzzing runs in-process and is spread like any other test."""
+    if not config.pluginmanager.hasplugin("xdist"):
+        return
+    for item in items:
+        if item.get_closest_marker("slow") and not item.path.name.startswith("test_hostile"):
+            item.add_marker(pytest.mark.xdist_group("processes"))
 
 
 def unavailable(reason: str):
@@ -48,6 +61,24 @@ class FreshContextClient(FlaskClient):
             return super().open(*args, **kwargs)
 
 
+class CompiledTemplates(BytecodeCache):
+    """Templates compiled once for the whole run rather than once per test's app: every app
+    here is built alike, and an edited template (another checksum) is compiled afresh."""
+
+    def __init__(self):
+        self.compiled: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket: Bucket) -> None:
+        if bucket.key in self.compiled:
+            bucket.bytecode_from_string(self.compiled[bucket.key])
+
+    def dump_bytecode(self, bucket: Bucket) -> None:
+        self.compiled[bucket.key] = bucket.bytecode_to_string()
+
+
+COMPILED_TEMPLATES = CompiledTemplates()
+
+
 def make_app(database_url: str, **extra):
     class Config(TestingConfig):
         SQLALCHEMY_DATABASE_URI = database_url
@@ -56,6 +87,7 @@ def make_app(database_url: str, **extra):
         setattr(Config, key, value)
     app = create_app(Config)
     app.test_client_class = FreshContextClient
+    app.jinja_env.bytecode_cache = COMPILED_TEMPLATES
     return app
 
 
