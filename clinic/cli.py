@@ -77,7 +77,8 @@ def send_command(retry_now: bool) -> None:
     """Escalate urgent intake alerts that fell due, then deliver every message that is due,
     once, and say how many."""
     from clinic.intake.alerts import escalate_due
-    from clinic.notify.delivery import deliver_due, retry_waiting
+    from clinic.notify.delivery import deliver_due
+    from clinic.notify.outbox_admin import retry_waiting
 
     _log_to_stderr()
     now = utc_now()

@@ -12,14 +12,12 @@ to one person about one consult go out in the order they were written.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import os
 import smtplib
 import socket
 import time
 import uuid
-from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 
 import flask_mail
@@ -30,42 +28,19 @@ from sqlalchemy.orm import aliased, configure_mappers, joinedload
 from clinic.core.clinic_settings import clinic_settings
 from clinic.core.database import begin_write
 from clinic.core.extensions import db
-from clinic.core.models import Appointment, OutboxMessage, OutboxStatus, Status
+from clinic.core.models import Appointment, OutboxMessage, OutboxStatus
 from clinic.notify.compose import as_email, compose
-from clinic.notify.outbox import Kind
+from clinic.notify.outbox import why_unwanted
+from clinic.notify.report import Report
+from clinic.notify.smtp import MESSAGE_REFUSED, Connection, Prepared
 
 log = logging.getLogger("clinic.outbox")
 
 BATCH_SIZE = 20
 FIRST_RETRY = timedelta(minutes=1)
 LONGEST_RETRY = timedelta(hours=1)
-# The server refused this one message; the connection is still good for the others.
-MESSAGE_REFUSED = (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused, smtplib.SMTPDataError)
 # Shown in logs in place of the patient's manage link, which must never be logged.
 LINK_PLACEHOLDER = "[link not logged]"
-
-
-@dataclass
-class Report:
-    sent: int = 0
-    retrying: int = 0  # failed this time, will be tried again
-    failed: int = 0  # failed for the last time
-    dropped: int = 0  # reminders no longer wanted
-    logged: int = 0  # no mail server: written to the log
-
-    def add(self, other: Report) -> None:
-        for f in fields(self):
-            setattr(self, f.name, getattr(self, f.name) + getattr(other, f.name))
-
-    @property
-    def total(self) -> int:
-        return sum(getattr(self, f.name) for f in fields(self))
-
-    def __str__(self) -> str:
-        return (
-            f"{self.sent} sent, {self.retrying} to retry, {self.failed} failed, "
-            f"{self.dropped} dropped, {self.logged} logged (no mail server)"
-        )
 
 
 def retry_delay(attempts: int) -> timedelta:
@@ -99,22 +74,6 @@ def deliver_due(now: datetime, *, owner: str | None = None) -> Report:
         if not ids:
             return report
         report.add(_deliver(ids, now, owner))
-
-
-def retry_waiting(now: datetime) -> int:
-    """Make messages waiting after a failed attempt due now (after fixing the mail server)."""
-    begin_write()
-    result = db.session.execute(
-        sa.update(OutboxMessage)
-        .where(
-            OutboxMessage.status == OutboxStatus.PENDING.value,
-            OutboxMessage.attempts > 0,
-            OutboxMessage.next_attempt_at > now,
-        )
-        .values(next_attempt_at=now)
-    )
-    db.session.commit()
-    return result.rowcount
 
 
 def _claim(now: datetime, owner: str, lease_until: datetime) -> list[int]:
@@ -176,7 +135,7 @@ def _deliver(ids: list[int], now: datetime, owner: str) -> Report:
         .order_by(OutboxMessage.id)
         .options(*_with_consult())
     ).all():
-        why_not = _unwanted(message, now)
+        why_not = why_unwanted(message, now)
         if why_not:
             _finish(message, owner, report, dropped=why_not)
         else:
@@ -188,11 +147,11 @@ def _deliver(ids: list[int], now: datetime, owner: str) -> Report:
             _log_instead(message, owner, now, report)
         return report
     try:
-        with _Connection(current_app.extensions["mail"]) as connection:
+        with Connection(current_app.extensions["mail"]) as connection:
             for index, message in enumerate(to_send):
                 if not _refresh(message):  # erased since the claim
                     continue
-                why_not = _unwanted(message, now)  # again: the consult may have changed since
+                why_not = why_unwanted(message, now)  # again: the consult may have changed since
                 if why_not:
                     _finish(message, owner, report, dropped=why_not)
                     continue
@@ -246,25 +205,6 @@ def _with_consult() -> tuple:
         consult.joinedload(Appointment.consult_type),
         consult.joinedload(Appointment.intake),
     )
-
-
-def _unwanted(message: OutboxMessage, now: datetime) -> str:
-    """Why a reminder should not go out any more ('' when it should)."""
-    if message.kind != Kind.REMINDER:
-        return ""
-    appointment = message.appointment
-    if appointment is None or appointment.status != Status.CONFIRMED:
-        return "The consult is no longer booked."
-    if appointment.starts_at <= now:
-        return "The consult has already started."
-    lead = timedelta(minutes=int(message.payload.get("minutes_before", 0)))
-    if now > appointment.starts_at - lead / 2:
-        # E.g. a worker back after an outage: a 24-hour reminder 3 hours before the start
-        # only doubles the 1-hour one that follows.
-        return "Too late to be useful: more than half its notice had passed."
-    if appointment.starts_at != datetime.fromisoformat(message.payload["starts_at"]):
-        return "The consult was moved."
-    return ""
 
 
 def _send_one(connection: flask_mail.Connection, message: OutboxMessage, now: datetime) -> None:
@@ -349,43 +289,3 @@ def _record(message: OutboxMessage, owner: str, **values) -> None:
     )
     db.session.commit()
     db.session.expire_all()
-
-
-class Prepared(flask_mail.Message):
-    """A message built with the standard library (``clinic.notify.mime``), sent by Flask-Mail.
-
-    Flask-Mail cannot put ``method=`` on an alternative part, so the bytes are built
-    elsewhere; Flask-Mail still checks the headers and does the SMTP conversation.
-    """
-
-    def __init__(self, email, recipient: str):
-        super().__init__(
-            subject=str(email["Subject"]), recipients=[recipient], sender=str(email["From"])
-        )
-        self.email = email
-
-    def as_bytes(self) -> bytes:
-        return self.email.as_bytes()
-
-
-class _Connection(flask_mail.Connection):
-    """Flask-Mail's connection, with a timeout so a silent server cannot stall a worker."""
-
-    def configure_host(self):
-        timeout = current_app.config["MAIL_TIMEOUT"]
-        smtp_class = smtplib.SMTP_SSL if self.mail.use_ssl else smtplib.SMTP
-        host = smtp_class(self.mail.server, self.mail.port, timeout=timeout)
-        try:
-            if self.mail.use_tls:
-                host.starttls()
-            if self.mail.username and self.mail.password:
-                host.login(self.mail.username, self.mail.password)
-        except BaseException:
-            host.close()  # a refused STARTTLS or login must not leave the socket open
-            raise
-        return host
-
-    def __exit__(self, exc_type, exc_value, tb) -> None:
-        # The messages are already recorded; a failed QUIT changes nothing.
-        with contextlib.suppress(OSError):
-            super().__exit__(exc_type, exc_value, tb)

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 from clinic.core.clinic_settings import clinic_settings
 from clinic.core.extensions import db
-from clinic.core.models import Appointment, ClinicSettings, OutboxMessage, OutboxStatus
+from clinic.core.models import Appointment, ClinicSettings, OutboxMessage, OutboxStatus, Status
 
 
 class Kind:
@@ -160,3 +160,22 @@ def _add(
             created_at=now,
         )
     )
+
+
+def why_unwanted(message: OutboxMessage, now: datetime) -> str:
+    """Why a reminder should not go out any more ('' when it should)."""
+    if message.kind != Kind.REMINDER:
+        return ""
+    appointment = message.appointment
+    if appointment is None or appointment.status != Status.CONFIRMED:
+        return "The consult is no longer booked."
+    if appointment.starts_at <= now:
+        return "The consult has already started."
+    lead = timedelta(minutes=int(message.payload.get("minutes_before", 0)))
+    if now > appointment.starts_at - lead / 2:
+        # E.g. a worker back after an outage: a 24-hour reminder 3 hours before the start
+        # only doubles the 1-hour one that follows.
+        return "Too late to be useful: more than half its notice had passed."
+    if appointment.starts_at != datetime.fromisoformat(message.payload["starts_at"]):
+        return "The consult was moved."
+    return ""

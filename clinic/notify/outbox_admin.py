@@ -113,3 +113,19 @@ def resend(message_id: int, user: StaffUser, now: datetime) -> OutboxMessage | N
     )
     db.session.commit()
     return message
+
+
+def retry_waiting(now: datetime) -> int:
+    """Make messages waiting after a failed attempt due now (after fixing the mail server)."""
+    begin_write()
+    result = db.session.execute(
+        sa.update(OutboxMessage)
+        .where(
+            OutboxMessage.status == OutboxStatus.PENDING.value,
+            OutboxMessage.attempts > 0,
+            OutboxMessage.next_attempt_at > now,
+        )
+        .values(next_attempt_at=now)
+    )
+    db.session.commit()
+    return result.rowcount
