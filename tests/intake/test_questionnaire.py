@@ -411,12 +411,17 @@ def _imports(path: Path) -> list[str]:
     return found
 
 
-@pytest.mark.parametrize("name", ["questionnaire.py", "scoring.py", "crisis_lines.py"])
+@pytest.mark.parametrize(
+    "name",
+    ["questionnaire.py", "scoring.py", "instruments.py", "flag_rules.py", "crisis_lines.py"],
+)
 def test_core_modules_import_only_the_standard_library(name):
     for module in _imports(INTAKE_DIR / name):
         allowed = module.split(".")[0] in sys.stdlib_module_names or module in (
             "clinic.intake.questionnaire",
             "clinic.intake.crisis_lines",
+            "clinic.intake.instruments",
+            "clinic.intake.flag_rules",
         )
         assert allowed, f"{name} imports {module}"
 
