@@ -8,6 +8,7 @@ practitioners, restricted to the window by indexed range conditions, never by lo
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import replace
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -37,7 +38,9 @@ from clinic.scheduling import (
     TimeRange,
     WeeklyRange,
     first_available,
+    nearest,
 )
+from clinic.scheduling.slots import slot_at
 
 DEFAULT_CONSULT = "free-consult"
 # Daily caps count whole local days, which reach up to ~26 hours beyond a UTC window.
@@ -230,3 +233,26 @@ def open_times(
 def slot_cache() -> SlotCache:
     """This app's cache (one per app, so each test's app starts with an empty one)."""
     return current_app.extensions["clinic.slot_cache"]
+
+
+def why_not(avails: list[Availability], rules: Rules, start: datetime, now: datetime) -> str | None:
+    """Why nobody can take ``start`` (inside the bookable window): None when it is taken."""
+    for av in avails:
+        unbooked = replace(av, busy=())
+        uncapped = Rules(rules.duration, rules.step, rules.buffer, rules.min_notice, rules.horizon)
+        if slot_at(unbooked, uncapped, start, now) is not None:
+            return None
+    return "That is not one of the times we offer; please choose a time from the list."
+
+
+def nearby_times(
+    practitioner_id: int | None,
+    start: datetime,
+    now: datetime,
+    rules: Rules,
+    avails: list[Availability] | None = None,
+) -> list[OpenTime]:
+    window = Interval(max(now, start - timedelta(days=1)), start + timedelta(days=2))
+    if avails is None:
+        avails = availabilities(active_practitioners(practitioner_id), window, now)
+    return nearest(first_available(avails, rules, window, now), start, 3)

@@ -17,7 +17,13 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
-from clinic.availability.open_times import availabilities, consult_type, rules_for
+from clinic.availability.open_times import (
+    availabilities,
+    consult_type,
+    nearby_times,
+    rules_for,
+    why_not,
+)
 from clinic.booking.services import (
     NotBookable,
     SlotTaken,
@@ -26,8 +32,6 @@ from clinic.booking.services import (
     commit_or_taken,
     expire_lapsed_holds,
     find_by_token,
-    nearby_times,
-    why_not,
 )
 from clinic.core.audit import audit
 from clinic.core.clinic_settings import clinic_settings

@@ -9,7 +9,7 @@ from __future__ import annotations
 import secrets
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -20,7 +20,9 @@ from clinic.availability.open_times import (
     active_practitioners,
     availabilities,
     consult_type,
+    nearby_times,
     rules_for,
+    why_not,
 )
 from clinic.core.clinic_settings import clinic_settings
 from clinic.core.database import begin_write, lock_rows
@@ -29,7 +31,7 @@ from clinic.core.extensions import db
 from clinic.core.links import LINK_LIFETIME_AFTER_CONSULT, hash_token, link_token, new_link_salt
 from clinic.core.models import Appointment, Patient, Practitioner, Status
 from clinic.notify.outbox import notify_booked
-from clinic.scheduling import Availability, Interval, OpenTime, Rules, first_available, nearest
+from clinic.scheduling import Availability, Interval, OpenTime, Rules
 from clinic.scheduling.slots import slot_at
 
 _REFERENCE_ALPHABET = "ABCDEFGHJKMNPQRSTVWXYZ23456789"
@@ -280,26 +282,3 @@ def check_bookable_window(start: datetime, now: datetime, rules: Rules) -> None:
     if problem:
         db.session.rollback()
         raise NotBookable(problem)
-
-
-def why_not(avails: list[Availability], rules: Rules, start: datetime, now: datetime) -> str | None:
-    """Why nobody can take ``start`` (inside the bookable window): None when it is taken."""
-    for av in avails:
-        unbooked = replace(av, busy=())
-        uncapped = Rules(rules.duration, rules.step, rules.buffer, rules.min_notice, rules.horizon)
-        if slot_at(unbooked, uncapped, start, now) is not None:
-            return None
-    return "That is not one of the times we offer; please choose a time from the list."
-
-
-def nearby_times(
-    practitioner_id: int | None,
-    start: datetime,
-    now: datetime,
-    rules: Rules,
-    avails: list[Availability] | None = None,
-) -> list[OpenTime]:
-    window = Interval(max(now, start - timedelta(days=1)), start + timedelta(days=2))
-    if avails is None:
-        avails = availabilities(active_practitioners(practitioner_id), window, now)
-    return nearest(first_available(avails, rules, window, now), start, 3)
