@@ -1,6 +1,6 @@
 """The booking write path: bookings per second from 20 concurrent clients, and no overlaps.
 
-The app runs under gunicorn (tests/test_concurrency.py: 4 workers on loopback, rate limits
+The app runs under gunicorn (tests/system/test_concurrency.py: 4 workers on loopback, rate limits
 off) on a fresh SQLite and a fresh PostgreSQL database: four practitioners working round the
 clock, 30-minute grid, 10-minute buffer. Twenty clients, each a thread with its own HTTP
 session, book through the JSON API as fast as they can for a fixed time. Each client has free
@@ -29,8 +29,8 @@ import requests
 from bench.data import app_for
 from bench.report import Row, millis, per_second
 from clinic.core.extensions import db
-from tests import factories
-from tests.test_concurrency import Gunicorn, api_body, assert_no_overlaps
+from tests.support import factories
+from tests.support.concurrency import Gunicorn, api_body, assert_no_overlaps
 
 CLIENTS = 20
 PRACTITIONERS = 4

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bench.data import migrated
-from tests.conftest import ADMIN_URL, PostgresDatabases
+from tests.support.apps import ADMIN_URL, PostgresDatabases
 
 
 @dataclass

@@ -24,8 +24,8 @@ from clinic.core.models import (
     Status,
     TimeOff,
 )
-from tests import factories
-from tests.conftest import make_app, migrate
+from tests.support import factories
+from tests.support.apps import make_app, migrate
 
 ZONES = ("America/New_York", "Europe/London", "Australia/Sydney", "America/Los_Angeles", "UTC")
 WEEKDAYS_9_TO_5 = [(d, time(9), time(17)) for d in range(5)]

@@ -46,7 +46,7 @@ import requests
 
 from bench import data
 from bench.report import Row, millis
-from tests.app_servers import free_port
+from tests.support.servers import free_port
 
 PROJECT = Path(__file__).resolve().parents[1]
 WORKERS = 2 * (os.cpu_count() or 1)

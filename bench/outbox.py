@@ -1,6 +1,6 @@
 """Outbox delivery: messages per second from real ``flask worker`` processes to a real SMTP server.
 
-Each run gets a new database, a new SMTP server on loopback (``tests.smtp.SmtpSink``, which
+Each run gets a new database, a new SMTP server on loopback (``tests.support.smtp.SmtpSink``, which
 notes when each message arrives) and its workers, started as production runs them and given
 time to start up with an empty outbox. Then the benchmark books the consults, writing their
 emails as a booking does (``notify_booked``: the patient's and the practitioner's invite, due
@@ -30,8 +30,8 @@ import sqlalchemy as sa
 
 from bench import data
 from bench.report import Row, per_second
-from tests.smtp import SmtpSink
-from tests.test_email import FLASK, PROJECT, worker_env
+from tests.support.mail import FLASK, PROJECT, worker_env
+from tests.support.smtp import SmtpSink
 
 TARGET = 50  # messages per second from one worker, at least
 INTERVAL = "0.5"  # seconds between a worker's rounds when the outbox is empty

@@ -1,7 +1,7 @@
 """SQL statements per slots request and per booking: the same on a small clinic and a big one.
 
 Counted in the app itself, through Flask's test client (a server would send the same
-statements), with ``counting`` from tests/query_support.py: every statement sent to the
+statements), with ``counting`` from tests/support/queries.py: every statement sent to the
 database except ``BEGIN``, ``PRAGMA``, ``SAVEPOINT`` and ``RELEASE``. The small clinic has one
 practitioner and nothing else; the one with history has ten practitioners in five zones, past
 consults, two consults a day booked for 60 days ahead, one-day overrides and time off. Each
@@ -18,7 +18,7 @@ from bench import data
 from bench.report import Row
 from clinic.availability.open_times import active_practitioners
 from clinic.core.extensions import db
-from tests.query_support import api_booking_statements, statements_for, web_booking_statements
+from tests.support.queries import api_booking_statements, statements_for, web_booking_statements
 
 PRACTITIONERS = 10
 SLOTS = (("1 practitioner × 14 days", True, 14), ("all practitioners × 60 days", False, 60))

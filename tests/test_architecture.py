@@ -223,3 +223,55 @@ def test_the_rules_catch_what_they_are_for():
     assert not declares_routes(lifecycle)
     assert _reads_request(modules()["clinic.web.audit_address"])
     assert not _reads_request(lifecycle)
+
+
+# --- the tests' own layout ---
+
+TESTS = ROOT / "tests"
+
+
+def _test_modules():
+    return sorted(p for p in TESTS.rglob("test_*.py"))
+
+
+def test_no_test_module_imports_another():
+    problems = []
+    for path in _test_modules():
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module, *(f"{node.module}.{a.name}" for a in node.names)]
+            elif isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            else:
+                continue
+            if any(n.startswith("tests.") and n.split(".")[-1].startswith("test_") for n in names):
+                problems.append(f"{path.relative_to(ROOT)} imports {node.module or names}")
+    assert problems == []
+
+
+def test_conftest_holds_fixtures_and_hooks_only():
+    tree = ast.parse((TESTS / "conftest.py").read_text())
+    others = []
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef):
+            fixture = any(
+                "fixture" in ast.unparse(d) for d in node.decorator_list
+            ) or node.name.startswith("pytest_")
+            if not fixture:
+                others.append(node.name)
+        elif isinstance(node, ast.ClassDef | ast.Assign | ast.AnnAssign):
+            others.append(ast.unparse(node).splitlines()[0])
+    assert others == []
+
+
+def test_the_test_packages_mirror_the_code():
+    """Every folder of tests/ is a package of clinic/, a cross-cutting suite, or support."""
+    code = {p.name for p in (ROOT / "clinic").iterdir() if (p / "__init__.py").exists()}
+    code |= {"staff/" + p.name for p in (ROOT / "clinic" / "staff").iterdir() if p.is_dir()}
+    allowed = code | {"browser", "system", "support", "migrations"} - {"__pycache__"}
+    folders = {
+        str(p.relative_to(TESTS))
+        for p in TESTS.rglob("*")
+        if p.is_dir() and p.name != "__pycache__" and any(p.glob("*.py"))
+    }
+    assert folders - allowed == set()

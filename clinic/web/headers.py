@@ -65,7 +65,7 @@ def frame_options(ancestors: str) -> str | None:
 
 class ClinicTalisman(Talisman):
     """Talisman with two rules of the site added (hooks of the pinned flask-talisman 1.1.0;
-    tests/test_security_headers.py fails if they stop being called)."""
+    tests/web/test_headers.py fails if they stop being called)."""
 
     patient_page_options: dict  # the CSP and X-Frame-Options for EMBEDDABLE_BLUEPRINTS
 

@@ -17,7 +17,7 @@ from clinic.intake.crisis_help import (
     response_time_text,
 )
 from clinic.intake.crisis_lines import BY_CODE
-from tests import factories
+from tests.support import factories
 
 OWN_TEXT = "Call the Riverside crisis line on 020 7946 0199, or 999 in an emergency."
 

@@ -25,7 +25,7 @@ from flask import render_template
 from clinic.intake.questionnaire import SECTIONS, VERSION, question
 from clinic.intake.scoring import score
 from clinic.intake.summary import answer_text, build_summary
-from tests.conftest import make_app
+from tests.support.apps import make_app
 
 PHQ9_IDS = [f"phq9_{n}" for n in range(1, 10)]
 GAD7_IDS = [f"gad7_{n}" for n in range(1, 8)]
