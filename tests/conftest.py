@@ -12,9 +12,17 @@ import re
 import shutil
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from tests.support.apps import ADMIN_URL, PostgresDatabases, migrate, running_app, unavailable
 from tests.support.smtp import SmtpSink
+
+# Hypothesis times each example (a deadline of 200 ms) and how long making up its data takes
+# (the too_slow health check). Both time the machine as much as the code: with the suite on
+# every core, or another run beside it, the same example takes several times as long. Every
+# property keeps its examples; only those two clocks are off.
+settings.register_profile("clinic", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("clinic")
 
 
 def pytest_collection_modifyitems(config, items):

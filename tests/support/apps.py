@@ -104,8 +104,15 @@ class PostgresDatabases:
 
 
 def _truncate_all() -> None:
-    tables = ", ".join(t.name for t in db.metadata.sorted_tables)
-    db.session.execute(sa.text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    """Empty every table and restart every id, as ``TRUNCATE ... RESTART IDENTITY`` would, but
+    by DELETE: for the few rows a test leaves that takes milliseconds, where TRUNCATE (new
+    files for all the tables) takes a tenth of a second or more, after every PostgreSQL test."""
+    statements = [f'DELETE FROM "{t.name}"' for t in reversed(db.metadata.sorted_tables)]
+    statements.append(
+        "SELECT setval(quote_ident(schemaname) || '.' || quote_ident(sequencename), "
+        "start_value, false) FROM pg_sequences WHERE schemaname = current_schema()"
+    )
+    db.session.connection().exec_driver_sql("; ".join(statements))
     db.session.commit()
 
 
