@@ -83,7 +83,7 @@ def begin_write(wait_ms: int | None = None) -> None:
         if session.new or session.dirty or session.deleted:
             raise RuntimeError("begin_write() called with unsaved changes in the session")
         session.rollback()
-    options = {"sqlite_begin": "IMMEDIATE"}
+    options: dict[str, str | int] = {"sqlite_begin": "IMMEDIATE"}
     if wait_ms is not None:
         options["write_lock_wait_ms"] = wait_ms
     connection = session.connection(execution_options=options)
