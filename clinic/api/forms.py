@@ -38,9 +38,10 @@ class SlotsQuery(FlaskForm):
     end_day = IsoDayField("to", name="to", validators=[Optional()], format="%Y-%m-%d")
 
 
-def json_to_formdata(payload: dict) -> tuple[MultiDict, dict[str, list[str]]]:
+def json_to_formdata(payload: dict) -> tuple[MultiDict[str, str], dict[str, list[str]]]:
     """Map a JSON booking body onto form data, reporting values of the wrong JSON type."""
-    data, errors = MultiDict(), {}
+    data: MultiDict[str, str] = MultiDict()
+    errors: dict[str, list[str]] = {}
     for key in TEXT_FIELDS:
         value = payload.get(key)
         if value is None:

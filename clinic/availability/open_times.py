@@ -106,7 +106,7 @@ def _load(
         return [], None
     lo, hi = window.start - _MARGIN, window.end + _MARGIN
     weekly: dict[int, list[WeeklyRange]] = defaultdict(list)
-    for row in db.session.execute(
+    for hours in db.session.execute(
         sa.select(
             WorkingHours.practitioner_id,
             WorkingHours.weekday,
@@ -114,20 +114,20 @@ def _load(
             WorkingHours.end_time,
         ).where(WorkingHours.practitioner_id.in_(ids))
     ):
-        if row.end_time > row.start_time or row.end_time == time(0):
-            weekly[row.practitioner_id].append(
-                WeeklyRange(row.weekday, row.start_time, row.end_time)
+        if hours.end_time > hours.start_time or hours.end_time == time(0):
+            weekly[hours.practitioner_id].append(
+                WeeklyRange(hours.weekday, hours.start_time, hours.end_time)
             )
     overrides = _overrides(ids, window)
     off: dict[int | None, list[Interval]] = defaultdict(list)
-    for row in db.session.execute(
+    for away in db.session.execute(
         sa.select(TimeOff.practitioner_id, TimeOff.starts_at, TimeOff.ends_at).where(
             sa.or_(TimeOff.practitioner_id.in_(ids), TimeOff.practitioner_id.is_(None)),
             TimeOff.ends_at > lo,
             TimeOff.starts_at < hi,
         )
     ):
-        off[row.practitioner_id].append(Interval(row.starts_at, row.ends_at))
+        off[away.practitioner_id].append(Interval(away.starts_at, away.ends_at))
     busy: dict[int, list[Interval]] = defaultdict(list)
     stmt = sa.select(
         Appointment.practitioner_id,
@@ -153,10 +153,10 @@ def _load(
     if ignore_appointment is not None:
         stmt = stmt.where(Appointment.id != ignore_appointment)
     lapses = []
-    for row in db.session.execute(stmt):
-        busy[row.practitioner_id].append(Interval(row.starts_at, row.ends_at))
-        if row.status == Status.HELD.value:
-            lapses.append(row.hold_expires_at)
+    for booked in db.session.execute(stmt):
+        busy[booked.practitioner_id].append(Interval(booked.starts_at, booked.ends_at))
+        if booked.status == Status.HELD.value:
+            lapses.append(booked.hold_expires_at)
     found = [
         Availability(
             practitioner_id=p.id,

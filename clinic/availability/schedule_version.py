@@ -29,8 +29,14 @@ from clinic.core.models import (
 
 SCHEDULE_MODELS = (Appointment, WorkingHours, TimeOff, HoursOverride, HoursOverrideRange)
 # A consult's other columns (patient, notes, flags, timestamps) don't change anyone's free time.
-APPOINTMENT_SCHEDULE = ("practitioner_id", "practitioner", "status", "starts_at", "ends_at")
-APPOINTMENT_SCHEDULE += ("hold_expires_at",)
+APPOINTMENT_SCHEDULE = (
+    "practitioner_id",
+    "practitioner",
+    "status",
+    "starts_at",
+    "ends_at",
+    "hold_expires_at",
+)
 EVERYONE = object()
 
 

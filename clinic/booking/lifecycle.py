@@ -38,7 +38,7 @@ from clinic.core.clinic_settings import clinic_settings
 from clinic.core.database import begin_write, lock_rows
 from clinic.core.errors import ClinicError
 from clinic.core.extensions import db
-from clinic.core.formatting import parse_zone, when_label
+from clinic.core.formatting import stored_zone, when_label
 from clinic.core.models import (
     Appointment,
     ClinicSettings,
@@ -166,7 +166,7 @@ def reschedule_by_staff(
     if new_start == previous:
         _refuse("That is already the consult's time; nothing changed.")
     move(appointment, new_start, now)
-    zone = parse_zone(clinic_settings().timezone)
+    zone = stored_zone(clinic_settings().timezone)
     _audit("consult_rescheduled", user, appointment, now, f"from {when_label(previous, zone)}")
     commit_or_taken(appointment.practitioner_id, new_start, now)
     return appointment, previous

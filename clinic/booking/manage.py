@@ -13,7 +13,7 @@ from clinic.booking.routes import bp
 from clinic.core.clinic_settings import clinic_settings
 from clinic.core.clock import utc_now
 from clinic.core.extensions import limiter
-from clinic.core.formatting import parse_zone, when_label
+from clinic.core.formatting import parse_zone, stored_zone, when_label
 from clinic.core.models import Status
 from clinic.web.rate_limits import link_limit
 
@@ -62,7 +62,7 @@ def reschedule(token: str):
         return _render_picker(token, appointment, query, status=422, message=str(problem))
     except (changes.TooLate, changes.NotChangeable) as refused:
         return _render_manage(token, appointment, CancelForm(formdata=None), str(refused), 409)
-    zone = parse_zone(moved.patient_timezone)
+    zone = stored_zone(moved.patient_timezone)
     flash(
         f"Your consult is now on {when_label(moved.starts_at, zone)}. "
         "We have emailed you the updated invite."

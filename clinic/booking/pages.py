@@ -12,7 +12,7 @@ from clinic.booking import services
 from clinic.booking.forms import SlotQueryForm
 from clinic.core.clinic_settings import clinic_settings
 from clinic.core.clock import utc_now
-from clinic.core.formatting import parse_zone
+from clinic.core.formatting import stored_zone
 from clinic.scheduling import group_by_day, local_day_window
 from clinic.web.fields import set_practitioner_choices
 
@@ -37,7 +37,7 @@ def picker_context(
     settings = clinic_settings()
     set_practitioner_choices(query.practitioner, practitioners)
     query.validate()
-    zone = (None if query.tz.errors else query.tz.zone) or parse_zone(settings.timezone)
+    zone = (None if query.tz.errors else query.tz.zone) or stored_zone(settings.timezone)
     query.tz.data = zone.key
     if fixed_practitioner is not None:
         practitioners, practitioner_id = [fixed_practitioner], fixed_practitioner.id

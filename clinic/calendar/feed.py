@@ -29,7 +29,7 @@ from clinic.calendar import events, ics
 from clinic.calendar.events import description
 from clinic.calendar.ics import ConsultEvent, Person, feed_calendar
 from clinic.core import models
-from clinic.core.database import begin_write
+from clinic.core.database import begin_write, rowcount
 from clinic.core.extensions import db
 from clinic.core.links import absolute_url, hash_token, link_token, new_link_salt
 from clinic.core.models import (
@@ -214,15 +214,17 @@ def _first_served(practitioner: Practitioner, etag: str, now: datetime) -> datet
             if previous is not None:
                 stamp = max(stamp, previous + timedelta(seconds=1))
             begin_write(wait_ms=STAMP_WAIT_MS)
-            written = db.session.execute(
-                sa.update(Practitioner)
-                .where(
-                    Practitioner.id == practitioner_id,
-                    Practitioner.feed_changed_at.is_not_distinct_from(previous),
+            written = rowcount(
+                db.session.execute(
+                    sa.update(Practitioner)
+                    .where(
+                        Practitioner.id == practitioner_id,
+                        Practitioner.feed_changed_at.is_not_distinct_from(previous),
+                    )
+                    .values(feed_fingerprint=etag, feed_changed_at=stamp)
+                    .execution_options(synchronize_session=False)
                 )
-                .values(feed_fingerprint=etag, feed_changed_at=stamp)
-                .execution_options(synchronize_session=False)
-            ).rowcount
+            )
             if written:
                 db.session.commit()
                 return stamp

@@ -9,6 +9,7 @@ practitioner's row with ``SELECT ... FOR UPDATE``; an exclusion constraint backs
 
 import sqlite3
 import time
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy import event
@@ -82,7 +83,7 @@ def begin_write(wait_ms: int | None = None) -> None:
         if session.new or session.dirty or session.deleted:
             raise RuntimeError("begin_write() called with unsaved changes in the session")
         session.rollback()
-    options = {"sqlite_begin": "IMMEDIATE"}
+    options: dict[str, str | int] = {"sqlite_begin": "IMMEDIATE"}
     if wait_ms is not None:
         options["write_lock_wait_ms"] = wait_ms
     connection = session.connection(execution_options=options)
@@ -96,3 +97,9 @@ def lock_rows(model, ids) -> None:
         return
     stmt = sa.select(model.id).where(model.id.in_(sorted(ids))).order_by(model.id)
     db.session.execute(stmt.with_for_update()).all()
+
+
+def rowcount(result: sa.Result[Any]) -> int:
+    """How many rows an UPDATE or DELETE matched. ``Session.execute`` is typed to return a
+    ``Result``; for those statements it is a ``CursorResult``, which has the count."""
+    return cast(sa.CursorResult[Any], result).rowcount

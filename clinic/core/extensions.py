@@ -1,5 +1,7 @@
 """Unbound Flask extensions; ``create_app`` binds them."""
 
+from typing import TYPE_CHECKING
+
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
@@ -25,6 +27,19 @@ class Base(DeclarativeBase):
 
 
 db = SQLAlchemy(model_class=Base)
+
+# The base class of every model: ``db.Model``. Flask-SQLAlchemy builds it at run time from Base's
+# body and its own mixins, which a type checker cannot follow (mypy: 'Name "db.Model" is not
+# defined'), so the checker is shown a class with the same bases.
+if TYPE_CHECKING:
+    from flask_sqlalchemy.model import Model as FlaskModel
+
+    class Model(FlaskModel, Base):
+        __abstract__ = True
+
+else:
+    Model = db.Model
+
 migrate = Migrate()
 csrf = CSRFProtect()
 mail = Mail()

@@ -37,6 +37,15 @@ def parse_zone(name: str | None) -> ZoneInfo | None:
     return ZoneInfo(name)
 
 
+def stored_zone(name: str) -> ZoneInfo:
+    """The zone of a name stored once ``parse_zone`` accepted it (the clinic's settings, a
+    consult's patient zone); ValueError for one that is not among ``zone_names()``."""
+    zone = parse_zone(name)
+    if zone is None:
+        raise ValueError(f"{name!r} is not a known time zone")
+    return zone
+
+
 def day_label(moment: datetime | date, zone: ZoneInfo | None = None) -> str:
     """'Tuesday 3 December'."""
     if isinstance(moment, datetime):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlalchemy.orm import joinedload
@@ -19,7 +20,7 @@ from clinic.core.clinic_settings import clinic_settings
 from clinic.core.database import begin_write
 from clinic.core.errors import ClinicError
 from clinic.core.extensions import db
-from clinic.core.formatting import parse_zone, when_label
+from clinic.core.formatting import parse_zone, stored_zone, when_label
 from clinic.core.models import (
     URGENT_ALERT_KINDS,
     AlertAction,
@@ -77,7 +78,7 @@ def escalation_due(settings: ClinicSettings, raised_at: datetime) -> datetime:
     """When an urgent alert raised at ``raised_at`` escalates: the clinic's escalation minutes
     counted in its office hours, or on the clock when the settings give no office hours."""
     minutes = max(settings.alert_escalate_minutes, 0)
-    zone = parse_zone(settings.timezone) or parse_zone("UTC")
+    zone = parse_zone(settings.timezone) or ZoneInfo("UTC")
     try:
         return add_office_minutes(
             raised_at,
@@ -189,7 +190,7 @@ def acknowledge_alert(
     if alert.acknowledged_at is not None:
         who = alert.acknowledged_by
         name = (who.name or who.email) if who else "a former staff member"
-        when = when_label(alert.acknowledged_at, parse_zone(clinic_settings().timezone))
+        when = when_label(alert.acknowledged_at, stored_zone(clinic_settings().timezone))
         db.session.rollback()
         raise AlertRefused(
             f"This alert was already acknowledged by {name} on {when}; nothing changed."

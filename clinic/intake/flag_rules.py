@@ -170,8 +170,8 @@ def see_doctor(a: Answers) -> list[Flag]:
                 flags.append(Flag(AMBER, code, message, SEE_DOCTOR, (qid,)))
     severe = [qid for qid in HEART_ITEMS if a.number(qid) == HEART_SEVERE]
     if severe:
-        found = "; ".join(question(qid).text for qid in severe)
-        message = f"Rated very severe: {found}."
+        items = "; ".join(question(qid).text for qid in severe)
+        message = f"Rated very severe: {items}."
         flags.append(Flag(AMBER, "heart_severe", message, SEE_DOCTOR, tuple(severe)))
     return flags
 

@@ -1036,13 +1036,14 @@ def _single(raw: object) -> str | None:
     return raw
 
 
-def clean_answer(question: Question, raw: str | list[str]) -> str | int | list[str] | None:
+def clean_answer(question: Question, raw: object) -> str | int | list[str] | None:
     """The stored value for one question's form input; raises InvalidAnswer to ask again.
 
     ``""``, whitespace, ``[]`` and ``None`` mean unanswered (None), which is refused for a
     required question. A single-answer question also accepts a one-item list (what
     ``getlist`` gives) and a "number" also accepts an int.
     """
+    value: str | int | list[str] | None
     if question.kind == "multi":
         value = _clean_multi(question, raw)
     else:

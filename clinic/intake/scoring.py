@@ -26,7 +26,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from clinic.intake import flag_rules
+import clinic.intake.flag_rules as flag_rules
 from clinic.intake.instruments import (
     AMBER,
     ASQ_ITEMS,

@@ -128,7 +128,8 @@ def save_section(
     response.answers = answers
     response.version = VERSION
     if "country" in values:
-        response.country = values["country"] if values["country"] not in (None, "other") else ""
+        country = values["country"]  # a choice: a string, or None when unanswered
+        response.country = country if isinstance(country, str) and country != "other" else ""
     done = list(response.sections_done or [])
     if section_id not in done:
         done.append(section_id)

@@ -50,6 +50,7 @@ def compose(
     ``settings``: the clinic's settings when the caller has them already (one query fewer).
     """
     appointment = message.appointment
+    assert appointment is not None, "every message is written about a consult"
     settings = settings or clinic_settings()
     version = Version.from_payload(message.payload, cancelled=message.kind == Kind.CANCELLED)
     to_patient = message.audience == PATIENT

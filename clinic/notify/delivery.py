@@ -185,7 +185,9 @@ def _refresh(message: OutboxMessage) -> bool:
     One query: each commit expires what the session holds, and loading the rows back one by
     one, as the email is composed, took six.
     """
-    message_id = sa.inspect(message).identity[0]  # known even when the row is expired
+    identity = sa.inspect(message).identity  # known even when the row is expired
+    assert identity is not None  # a claimed message is persistent
+    message_id = identity[0]
     fresh = db.session.scalars(
         sa.select(OutboxMessage)
         .where(OutboxMessage.id == message_id)

@@ -84,7 +84,9 @@ def build_email(
     if invite is not None:
         if invite.method not in METHODS:
             raise ValueError(f"an emailed invite is a REQUEST or a CANCEL, not {invite.method!r}")
-        msg.attach(_calendar_part(invite))
+        # typeshed narrows EmailMessage.attach to EmailMessage parts; the standard library takes
+        # any Message, and this part is a plain one on purpose (see _calendar_part).
+        msg.attach(_calendar_part(invite))  # type: ignore[arg-type]
         msg.make_mixed()
         msg.add_attachment(
             invite.calendar,

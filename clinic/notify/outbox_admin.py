@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import joinedload
 
 from clinic.core.audit import audit
-from clinic.core.database import begin_write
+from clinic.core.database import begin_write, rowcount
 from clinic.core.errors import ClinicError
 from clinic.core.extensions import db
 from clinic.core.models import OutboxMessage, OutboxStatus, StaffUser
@@ -128,4 +128,4 @@ def retry_waiting(now: datetime) -> int:
         .values(next_attempt_at=now)
     )
     db.session.commit()
-    return result.rowcount
+    return rowcount(result)

@@ -15,7 +15,7 @@ from flask.cli import AppGroup
 
 from clinic.core.clinic_settings import clinic_settings
 from clinic.core.clock import utc_now
-from clinic.core.formatting import parse_zone, when_label
+from clinic.core.formatting import stored_zone, when_label
 from clinic.privacy.erasure import ErasureInterrupted, erase_patient
 from clinic.privacy.export import PatientNotFound, export_patient
 from clinic.privacy.records import counted
@@ -26,7 +26,7 @@ data = AppGroup("data", help="Retention: remove personal and health data of long
 
 
 def _when(moment: datetime) -> str:
-    return when_label(moment, parse_zone(clinic_settings().timezone))
+    return when_label(moment, stored_zone(clinic_settings().timezone))
 
 
 def _write_private(path: str, text: str) -> None:

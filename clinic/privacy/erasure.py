@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from clinic.booking.lifecycle import mark_cancelled
 from clinic.core.audit import audit
 from clinic.core.clinic_settings import clinic_settings
-from clinic.core.database import begin_write, lock_rows
+from clinic.core.database import begin_write, lock_rows, rowcount
 from clinic.core.errors import ClinicError
 from clinic.core.extensions import db
 from clinic.core.models import Appointment, OutboxMessage, Patient, Practitioner, Status
@@ -107,7 +107,7 @@ def _erase(email: str, now: datetime, dry_run: bool) -> Erasure:
         .select_from(OutboxMessage)
         .where(messages_to(email, ids), OutboxMessage.status.in_(UNSENT))
     )
-    emails = db.session.execute(sa.delete(OutboxMessage).where(messages_to(email, ids))).rowcount
+    emails = rowcount(db.session.execute(sa.delete(OutboxMessage).where(messages_to(email, ids))))
     intakes, notes = delete_health_records(ids)
     sign_ins = forget_sign_in_attempts(email)
     anonymise_consults(ids, clinic_settings().timezone)

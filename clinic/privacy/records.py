@@ -17,6 +17,7 @@ from collections.abc import Collection
 
 import sqlalchemy as sa
 
+from clinic.core.database import rowcount
 from clinic.core.extensions import db
 from clinic.core.models import (
     Appointment,
@@ -87,12 +88,16 @@ def delete_health_records(consult_ids: ConsultIds) -> tuple[int, int]:
     """Delete the intake answers (their revisions and kept flags go with them), the intake
     alerts (their kind says why) and staff notes of these consults: (intakes, notes)."""
     db.session.execute(sa.delete(IntakeAlert).where(IntakeAlert.appointment_id.in_(consult_ids)))
-    intakes = db.session.execute(
-        sa.delete(IntakeResponse).where(IntakeResponse.appointment_id.in_(consult_ids))
-    ).rowcount
-    notes = db.session.execute(
-        sa.delete(ConsultNote).where(ConsultNote.appointment_id.in_(consult_ids))
-    ).rowcount
+    intakes = rowcount(
+        db.session.execute(
+            sa.delete(IntakeResponse).where(IntakeResponse.appointment_id.in_(consult_ids))
+        )
+    )
+    notes = rowcount(
+        db.session.execute(
+            sa.delete(ConsultNote).where(ConsultNote.appointment_id.in_(consult_ids))
+        )
+    )
     return intakes, notes
 
 
@@ -132,8 +137,10 @@ def forget_sign_in_attempts(email: str) -> int:
 
     Sign-in subjects keep the typed email's first 120 characters, so those are compared.
     """
-    return db.session.execute(
-        sa.update(AuditEvent)
-        .where(sa.func.lower(AuditEvent.subject) == normalise_email(email)[:120])
-        .values(subject=ERASED_SUBJECT)
-    ).rowcount
+    return rowcount(
+        db.session.execute(
+            sa.update(AuditEvent)
+            .where(sa.func.lower(AuditEvent.subject) == normalise_email(email)[:120])
+            .values(subject=ERASED_SUBJECT)
+        )
+    )

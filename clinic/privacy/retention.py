@@ -22,7 +22,7 @@ from sqlalchemy.exc import IntegrityError
 
 from clinic.core.audit import audit
 from clinic.core.clinic_settings import clinic_settings
-from clinic.core.database import begin_write
+from clinic.core.database import begin_write, rowcount
 from clinic.core.errors import ClinicError
 from clinic.core.extensions import db
 from clinic.core.models import Appointment, AuditEvent, OutboxMessage, Patient
@@ -108,15 +108,17 @@ def _purge(days: int, now: datetime, audit_days: int | None, dry_run: bool) -> P
             OutboxMessage.appointment_id.in_(old), OutboxMessage.status.not_in(UNSENT)
         )
     )
-    reasons = db.session.execute(
-        sa.update(Appointment)
-        .where(
-            Appointment.id.in_(old),
-            sa.or_(Appointment.cancel_reason != "", Appointment.urgent.is_(True)),
+    reasons = rowcount(
+        db.session.execute(
+            sa.update(Appointment)
+            .where(
+                Appointment.id.in_(old),
+                sa.or_(Appointment.cancel_reason != "", Appointment.urgent.is_(True)),
+            )
+            .values(cancel_reason="", urgent=False)
+            .execution_options(schedule_unchanged=True)  # reasons and flags only
         )
-        .values(cancel_reason="", urgent=False)
-        .execution_options(schedule_unchanged=True)  # reasons and flags only
-    ).rowcount
+    )
     patients, consults, to_them = _erase_patients_without_recent_consults(cutoff)
     audit_events = 0
     if audit_days is not None:
@@ -152,4 +154,4 @@ def _erase_patients_without_recent_consults(cutoff: datetime) -> tuple[int, int,
 
 
 def _delete(statement: sa.Delete) -> int:
-    return db.session.execute(statement.execution_options(synchronize_session=False)).rowcount
+    return rowcount(db.session.execute(statement.execution_options(synchronize_session=False)))

@@ -142,8 +142,8 @@ def working_intervals(av: Availability, window: Interval) -> list[Interval]:
     first = _first_day(window.start.astimezone(av.zone).date(), av.overrides)
     last = window.end.astimezone(av.zone).date() + timedelta(days=1)
     by_weekday: dict[int, list[WeeklyRange]] = {}
-    for rng in av.weekly:
-        by_weekday.setdefault(rng.weekday, []).append(rng)
+    for weekly in av.weekly:
+        by_weekday.setdefault(weekly.weekday, []).append(weekly)
     by_day: dict[date, list[TimeRange]] = {}
     for override in av.overrides:
         by_day.setdefault(override.day, []).extend(override.ranges)

@@ -36,7 +36,7 @@ def _offset_segments(zone: ZoneInfo, day: date) -> tuple[tuple[datetime, datetim
     end = datetime.combine(day + timedelta(days=1), time(0), UTC) + _WEST + timedelta(seconds=1)
     segments = []
     seg_start = start
-    offset = start.astimezone(zone).utcoffset()
+    offset = _offset(start, zone)
     probe = start
     while probe < end:
         step_end = min(probe + _PROBE, end)
@@ -54,9 +54,16 @@ def _offset_segments(zone: ZoneInfo, day: date) -> tuple[tuple[datetime, datetim
         change = datetime.fromtimestamp(hi, UTC)
         segments.append((seg_start, change, offset))
         seg_start, probe = change, change
-        offset = change.astimezone(zone).utcoffset()
+        offset = _offset(change, zone)
     segments.append((seg_start, end, offset))
     return tuple(segments)
+
+
+def _offset(instant: datetime, zone: ZoneInfo) -> timedelta:
+    """``zone``'s UTC offset at an aware ``instant`` (a zone always has one)."""
+    offset = instant.astimezone(zone).utcoffset()
+    assert offset is not None
+    return offset
 
 
 def wall_range(day: date, start: time, end: time, zone: ZoneInfo) -> list[Interval]:

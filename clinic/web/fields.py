@@ -5,6 +5,7 @@ from __future__ import annotations
 import unicodedata
 from datetime import UTC, date, datetime
 from functools import lru_cache
+from zoneinfo import ZoneInfo
 
 from flask_wtf import FlaskForm
 from markupsafe import Markup
@@ -113,7 +114,7 @@ class ZoneField(SelectField):
             )
 
     @property
-    def zone(self):
+    def zone(self) -> ZoneInfo | None:
         return parse_zone(self.data)
 
 

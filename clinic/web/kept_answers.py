@@ -18,10 +18,12 @@ import threading
 import time
 import weakref
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import wraps
 
 from flask import Response, current_app, g, make_response, request
+from flask.typing import ResponseReturnValue
 from flask_wtf.csrf import generate_csrf
 from sqlalchemy import event
 from sqlalchemy.orm import Session
@@ -34,7 +36,7 @@ _EVERY: weakref.WeakSet[RecentAnswers] = weakref.WeakSet()  # one per app in thi
 class Kept:
     at: float
     body: str
-    mimetype: str
+    mimetype: str | None  # as the response had it (werkzeug's type allows None)
     has_csrf: bool
 
 
@@ -54,7 +56,9 @@ class RecentAnswers:
             return None
         return kept
 
-    def keep(self, key: str, body: str, mimetype: str, has_csrf: bool, generation: int) -> None:
+    def keep(
+        self, key: str, body: str, mimetype: str | None, has_csrf: bool, generation: int
+    ) -> None:
         with self._lock:
             if generation != self.generation:  # a write was committed while it was worked out
                 return
@@ -74,11 +78,14 @@ def init_app(app) -> None:
     app.extensions["clinic.web.kept_answers"] = RecentAnswers(app.config["RECENT_ANSWER_SECONDS"])
 
 
-def kept_briefly(view):
+View = Callable[..., ResponseReturnValue]
+
+
+def kept_briefly(view: View) -> View:
     """Serve ``view``'s recent answer at the same address, when there is one (see above)."""
 
     @wraps(view)
-    def serve(*args, **kwargs):
+    def serve(*args: object, **kwargs: object) -> ResponseReturnValue:
         answers: RecentAnswers = current_app.extensions["clinic.web.kept_answers"]
         if answers.seconds <= 0 or current_app.config["SESSION_COOKIE_NAME"] in request.cookies:
             return view(*args, **kwargs)

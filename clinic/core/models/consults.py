@@ -11,10 +11,11 @@ from sqlalchemy.dialects.postgresql import ExcludeConstraint
 from sqlalchemy.orm import Mapped, backref, mapped_column, relationship
 
 from clinic.core.clock import utc_now
-from clinic.core.extensions import db
+from clinic.core.extensions import Model
 from clinic.core.types import UTCDateTime
 
 if TYPE_CHECKING:
+    from clinic.core.models.intake import IntakeAlert, IntakeResponse
     from clinic.core.models.schedule import ConsultType, Practitioner
     from clinic.core.models.staff import StaffUser
 
@@ -32,7 +33,7 @@ class Status(enum.StrEnum):
 ACTIVE = (Status.HELD.value, Status.CONFIRMED.value)
 
 
-class Patient(db.Model):
+class Patient(Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(sa.String(100))
     email: Mapped[str] = mapped_column(sa.String(254), index=True)  # stored lower-cased
@@ -41,7 +42,7 @@ class Patient(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
 
 
-class Appointment(db.Model):
+class Appointment(Model):
     """A consult. ``starts_at``/``ends_at`` are UTC; the patient's zone is kept for display.
 
     Invariant 1 lives in ``clinic.booking.services``: rows are written only while the
@@ -98,6 +99,12 @@ class Appointment(db.Model):
     practitioner: Mapped[Practitioner] = relationship()
     consult_type: Mapped[ConsultType] = relationship()
     patient: Mapped[Patient | None] = relationship()
+    if TYPE_CHECKING:
+        # Made by the backrefs of IntakeResponse.appointment, ConsultNote.appointment and
+        # IntakeAlert.appointment (once the mappers are configured); declared for type checkers.
+        intake: Mapped[IntakeResponse | None]
+        notes: Mapped[list[ConsultNote]]
+        alerts: Mapped[list[IntakeAlert]]
 
     @property
     def duration_minutes(self) -> int:
@@ -110,7 +117,7 @@ class Appointment(db.Model):
         return self.status == Status.CONFIRMED
 
 
-class ConsultNote(db.Model):
+class ConsultNote(Model):
     """An internal note on a consult, for running the schedule; staff only, never emailed."""
 
     __tablename__ = "consult_note"

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, backref, mapped_column, relationship
 
 from clinic.core.clock import utc_now
-from clinic.core.extensions import db
+from clinic.core.extensions import Model
 from clinic.core.types import UTCDateTime
 
 if TYPE_CHECKING:
@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from clinic.core.models.staff import StaffUser
 
 
-class IntakeResponse(db.Model):
+class IntakeResponse(Model):
     """A patient's answers to the intake questionnaire for one consult.
 
     ``answers`` maps question ids to cleaned values; ``version`` is the questionnaire version
@@ -53,7 +53,7 @@ class IntakeResponse(db.Model):
     )
 
 
-class IntakeRevision(db.Model):
+class IntakeRevision(Model):
     """One save of one page of the intake, as the patient sent it. Rows are never changed.
 
     ``answers`` maps the page's question ids to the cleaned values saved (None: left blank).
@@ -76,7 +76,7 @@ class IntakeRevision(db.Model):
     response: Mapped[IntakeResponse] = relationship(back_populates="revisions")
 
 
-class IntakeFlagRaised(db.Model):
+class IntakeFlagRaised(Model):
     """A flag the intake raised, kept when a later answer would no longer raise it.
 
     ``reason`` is the answer that raised it, in the questionnaire's words; ``revision`` the
@@ -121,7 +121,7 @@ class AlertAction(enum.StrEnum):
     OTHER = "other"
 
 
-class IntakeAlert(db.Model):
+class IntakeAlert(Model):
     """An alert to staff about an intake, with who took it on and what they did.
 
     ``due_at`` is when an unacknowledged urgent alert escalates to the admins (office hours

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from clinic.core.clock import utc_now
-from clinic.core.extensions import db
+from clinic.core.extensions import Model
 from clinic.core.types import UTCDateTime
 
 if TYPE_CHECKING:
@@ -26,7 +26,7 @@ class OutboxStatus(enum.StrEnum):
     LOGGED = "logged"  # no mail server is configured: written to the log instead
 
 
-class OutboxMessage(db.Model):
+class OutboxMessage(Model):
     """One email to one person, written in the transaction of the change that caused it.
 
     ``payload`` keeps the facts of that moment (times, SEQUENCE, DTSTAMP), so a message sent

@@ -8,11 +8,11 @@ from datetime import date, datetime, time
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from clinic.core.extensions import db
+from clinic.core.extensions import Model
 from clinic.core.types import UTCDateTime
 
 
-class Practitioner(db.Model):
+class Practitioner(Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(sa.String(120))
     email: Mapped[str] = mapped_column(sa.String(254))
@@ -47,7 +47,7 @@ def meeting_url(link: str, reference: str) -> str:
     return link.replace("{reference}", reference)
 
 
-class WorkingHours(db.Model):
+class WorkingHours(Model):
     """One range of weekly hours in the practitioner's own zone; 00:00 as end means midnight."""
 
     __table_args__ = (sa.CheckConstraint("weekday BETWEEN 0 AND 6", name="weekday"),)
@@ -63,7 +63,7 @@ class WorkingHours(db.Model):
     practitioner: Mapped[Practitioner] = relationship(back_populates="hours")
 
 
-class TimeOff(db.Model):
+class TimeOff(Model):
     """Time off for one practitioner, or a clinic closure when ``practitioner_id`` is null."""
 
     __table_args__ = (sa.CheckConstraint("ends_at > starts_at", name="order"),)
@@ -77,7 +77,7 @@ class TimeOff(db.Model):
     reason: Mapped[str] = mapped_column(sa.String(200), default="")
 
 
-class HoursOverride(db.Model):
+class HoursOverride(Model):
     """One local day (practitioner's zone) whose weekly hours are replaced by ``ranges``.
 
     An override with no ranges means the practitioner is not working that day.
@@ -101,7 +101,7 @@ class HoursOverride(db.Model):
     )
 
 
-class HoursOverrideRange(db.Model):
+class HoursOverrideRange(Model):
     """One range of an override's hours, wall-clock time; 00:00 as end means midnight."""
 
     __tablename__ = "hours_override_range"
@@ -116,7 +116,7 @@ class HoursOverrideRange(db.Model):
     override: Mapped[HoursOverride] = relationship(back_populates="ranges")
 
 
-class ConsultType(db.Model):
+class ConsultType(Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(sa.String(40), unique=True)
     name: Mapped[str] = mapped_column(sa.String(120))

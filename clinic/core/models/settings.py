@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
 from clinic.core.clock import utc_now
-from clinic.core.extensions import db
+from clinic.core.extensions import Model
 from clinic.core.types import UTCDateTime
 
 # Crisis help for a patient whose country has no entry of its own (clinic.intake.crisis_lines
@@ -30,7 +30,7 @@ DEFAULT_FOLLOWUP_TEXT = (
 )
 
 
-class ClinicSettings(db.Model):
+class ClinicSettings(Model):
     """The clinic's one row of settings (id 1). Durations are in minutes."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -71,7 +71,7 @@ class ClinicSettings(db.Model):
         return sorted((v for v in values if v > 0), reverse=True)
 
 
-class CrisisLine(db.Model):
+class CrisisLine(Model):
     """An admin's own crisis text for one country, in place of the built-in one."""
 
     __tablename__ = "crisis_line"

@@ -11,7 +11,7 @@ from flask_login import UserMixin
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from clinic.core.clock import utc_now
-from clinic.core.extensions import db
+from clinic.core.extensions import Model
 from clinic.core.types import UTCDateTime
 
 if TYPE_CHECKING:
@@ -24,7 +24,7 @@ class Role(enum.StrEnum):
     FRONTDESK = "frontdesk"  # the schedule, and that a flag exists; never the answers
 
 
-class StaffUser(UserMixin, db.Model):
+class StaffUser(UserMixin, Model):
     """Someone who signs in to the staff console. Passwords are stored as salted hashes."""
 
     __tablename__ = "staff_user"
@@ -57,7 +57,7 @@ class StaffUser(UserMixin, db.Model):
         return f"{self.id}:{self.session_version}"
 
 
-class AuditEvent(db.Model):
+class AuditEvent(Model):
     """Who did what, when: sign-ins, views of intake answers, changes. Never health details."""
 
     __tablename__ = "audit_event"

@@ -3,6 +3,8 @@ and sending a failed message again. Email bodies are never shown: they carry the
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
@@ -65,5 +67,6 @@ def resend_message(message_id: int):
         f"The {message.kind.replace('_', ' ')} email to {message.recipient} is due again now "
         "and goes out with the next delivery round."
     )
-    back = {"status": request.args["status"]} if request.args.get("status") else {}
+    # Any: url_for takes its URL values as **values beside keyword options of other types.
+    back: dict[str, Any] = {"status": request.args["status"]} if request.args.get("status") else {}
     return redirect(url_for("staff.outbox", **back), code=303)

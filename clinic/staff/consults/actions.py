@@ -14,7 +14,7 @@ from clinic.booking.pages import picker_context
 from clinic.booking.services import NotBookable, SlotTaken
 from clinic.core.clinic_settings import clinic_settings
 from clinic.core.clock import utc_now
-from clinic.core.formatting import parse_zone, when_label
+from clinic.core.formatting import stored_zone, when_label
 from clinic.core.models import Appointment
 from clinic.intake import alerts
 from clinic.staff import bp
@@ -144,7 +144,7 @@ def reschedule(reference: str):
         return _render_picker(appointment, query, status=409, taken=taken.alternatives)
     except (NotBookable, lifecycle.Refused) as problem:
         return _render_picker(appointment, query, status=422, message=str(problem))
-    zone = parse_zone(clinic_settings().timezone)
+    zone = stored_zone(clinic_settings().timezone)
     flash(
         f"The consult is now on {when_label(moved.starts_at, zone)}. The patient and the "
         "practitioner have been emailed the updated invite."

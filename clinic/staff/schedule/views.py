@@ -97,7 +97,7 @@ def weekly_hours(
 ) -> list[tuple[ZoneInfo, WeeklyRange]]:
     """Active practitioners' weekly hours (``people`` loaded with them), each with its
     practitioner's zone."""
-    found = []
+    found: list[tuple[ZoneInfo, WeeklyRange]] = []
     for person in people:
         zone = parse_zone(person.timezone)
         if not person.active or practitioner_id not in (None, person.id) or zone is None:

@@ -213,7 +213,8 @@ def _lanes(rows: list[tuple[int, int]]) -> tuple[list[int], list[int]]:
     how many lanes its cluster of overlapping ranges uses."""
     lanes: list[int] = []
     widths: list[int] = []
-    cluster_start, cluster_end, lane_ends = 0, 0, []
+    lane_ends: list[int] = []  # where the last range in each lane of the cluster ends
+    cluster_start, cluster_end = 0, 0
     for index, (start, end) in enumerate(rows):
         if start >= cluster_end:  # nothing before overlaps: a new cluster
             for i in range(cluster_start, index):
