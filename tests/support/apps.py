@@ -85,14 +85,18 @@ def migrate(database_url: str) -> None:
 class PostgresDatabases:
     """Creates and drops throwaway databases on the local PostgreSQL server."""
 
-    def __init__(self, admin_url: str):
+    def __init__(self, admin_url: str, **settings: str):
+        """``settings``: parameters every database made here runs with (ALTER DATABASE SET)."""
         self.admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
         self.created: list[str] = []
+        self.settings = settings
 
     def create(self, prefix: str = "clinic_test") -> str:
         name = f"{prefix}_{uuid.uuid4().hex[:10]}"
         with self.admin.connect() as conn:
             conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+            for setting, value in self.settings.items():
+                conn.exec_driver_sql(f'ALTER DATABASE "{name}" SET {setting} = {value}')
         self.created.append(name)
         return self.admin.url.set(database=name).render_as_string(hide_password=False)
 
