@@ -140,7 +140,7 @@ def test_link_tokens_are_long_random_and_unrelated(app):
 
 
 def test_a_wrong_token_of_the_right_length_is_not_found(client):
-    from tests import factories
+    from tests.support import factories
 
     factories.clinic()
     person = factories.practitioner()
