@@ -30,7 +30,8 @@ import sqlalchemy as sa
 
 from bench import data
 from bench.report import Row, per_second
-from tests.support.mail import FLASK, PROJECT, worker_env
+from tests.support.mail import FLASK, worker_env
+from tests.support.servers import PROJECT
 from tests.support.smtp import SmtpSink
 
 TARGET = 50  # messages per second from one worker, at least

@@ -27,7 +27,8 @@ from clinic.intake import alerts
 from clinic.intake.alerts import escalate_due, office_days, raise_alert
 from clinic.notify.compose import compose
 from tests.support import factories
-from tests.support.mail import FLASK, PROJECT, worker_env
+from tests.support.mail import FLASK, worker_env
+from tests.support.servers import PROJECT
 
 LONDON = ZoneInfo("Europe/London")
 FRIDAY_1630 = datetime(2026, 12, 4, 16, 30, tzinfo=LONDON)

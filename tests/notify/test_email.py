@@ -34,8 +34,9 @@ from clinic.notify import delivery
 from clinic.notify.delivery import LINK_PLACEHOLDER, deliver_due
 from tests.support import factories
 from tests.support.apps import csrf_token, running_app
-from tests.support.mail import FLASK, PROJECT, arrivals, outbox_send, parse_report, worker_env
+from tests.support.mail import FLASK, arrivals, outbox_send, parse_report, worker_env
 from tests.support.queries import counting
+from tests.support.servers import PROJECT
 from tests.support.smtp import Received, SmtpSink
 
 CLINIC_ZONE = "America/New_York"

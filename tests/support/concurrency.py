@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -22,6 +21,7 @@ import sqlalchemy as sa
 from clinic.core.extensions import db
 from clinic.core.models import ACTIVE, Appointment, ClinicSettings
 from tests.support.apps import make_app
+from tests.support.servers import PROJECT, free_port
 
 
 class Gunicorn:
@@ -164,9 +164,6 @@ def api_body(start: datetime, practitioner: str, index: int) -> dict:
     }
 
 
-PROJECT = Path(__file__).resolve().parents[2]
-
-
 WORKERS = 4
 
 
@@ -181,12 +178,6 @@ ACCESS_FORMAT = "ACCESS worker=%(p)s %(m)s %(U)s %(s)s"
 
 
 ACCESS_LINE = re.compile(r"ACCESS worker=<?(\d+)>? (\S+) (\S+) (\d+)")
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @dataclass(frozen=True)

@@ -6,11 +6,8 @@ import os
 import re
 import sys
 from collections import Counter
-from pathlib import Path
 
 from tests.support.smtp import SmtpSink
-
-PROJECT = Path(__file__).resolve().parents[2]
 
 
 def arrivals(sink: SmtpSink) -> Counter:

@@ -10,13 +10,14 @@ from __future__ import annotations
 import asyncio
 import email
 import email.policy
-import socket
 import threading
 import time
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 
 from aiosmtpd.controller import Controller
+
+from tests.support.servers import free_port
 
 
 @dataclass(frozen=True)
@@ -48,12 +49,6 @@ class _Handler:
                 Received(envelope.mail_from, tuple(envelope.rcpt_tos), envelope.content)
             )
         return "250 Message accepted for delivery"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class SmtpSink:

@@ -22,7 +22,8 @@ from clinic.notify.delivery import BATCH_SIZE
 from clinic.notify.outbox import notify_booked
 from tests.support import factories
 from tests.support.apps import make_app, migrate
-from tests.support.mail import FLASK, PROJECT, arrivals, worker_env
+from tests.support.mail import FLASK, arrivals, worker_env
+from tests.support.servers import PROJECT
 from tests.support.smtp import SmtpSink
 
 pytestmark = pytest.mark.slow
