@@ -12,7 +12,9 @@ from tests.support.smtp import SmtpSink
 
 def arrivals(sink: SmtpSink) -> Counter:
     """How many times each Message-ID reached the server."""
-    return Counter(str(r.message["Message-ID"]) for r in sink.received)
+    with sink.lock:
+        received = list(sink.received)
+    return Counter(r.message_id for r in received)
 
 
 def outbox_send(runner, *args: str) -> dict[str, int]:

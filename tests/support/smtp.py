@@ -13,6 +13,8 @@ import email.policy
 import threading
 import time
 from dataclasses import dataclass, field
+from email.parser import BytesHeaderParser
+from functools import cached_property
 from email.message import EmailMessage
 
 from aiosmtpd.controller import Controller
@@ -27,9 +29,17 @@ class Received:
     data: bytes
     at: float = field(default_factory=time.monotonic, compare=False)  # when it arrived
 
-    @property
+    @cached_property
     def message(self) -> EmailMessage:
+        """The whole message, parsed once (tests waiting for mail ask again and again)."""
         return email.message_from_bytes(self.data, policy=email.policy.default)
+
+    @cached_property
+    def message_id(self) -> str:
+        """The Message-ID header, read without parsing the body."""
+        return str(
+            BytesHeaderParser(policy=email.policy.default).parsebytes(self.data)["Message-ID"]
+        )
 
 
 class _Handler:
