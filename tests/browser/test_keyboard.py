@@ -49,6 +49,9 @@ class Keyboard:
         self.stops = 0  # focus stops checked for a visible ring
 
     def check(self, selector: str = "*") -> dict:
+        # A key pressed as a page arrives can land before its stylesheet has: what the
+        # patient sees, and what is checked, is the page once loaded.
+        self.page.wait_for_load_state("load")
         state = self.page.evaluate(FOCUS, selector)
         if not state["isBody"]:
             self.stops += 1
