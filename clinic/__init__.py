@@ -21,21 +21,13 @@ def create_app(config_object=None) -> Flask:
     register_templating(app)
 
     from clinic import cli
-    from clinic.web import (
-        audit_address,
-        error_pages,
-        headers,
-        log_redaction,
-        rate_limits,
-        raw_query,
-    )
+    from clinic.web import error_pages, headers, log_redaction, rate_limits, raw_query
 
     headers.init_app(app)
     raw_query.init_app(app)
     log_redaction.install(app.logger)
     rate_limits.init_app(app)
     error_pages.init_app(app)
-    audit_address.init_app(app)
     cli.init_app(app)
     return app
 

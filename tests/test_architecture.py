@@ -221,7 +221,7 @@ def test_the_rules_catch_what_they_are_for():
     assert declares_routes(routes) and is_view(routes)
     lifecycle = modules()["clinic.booking.lifecycle"]
     assert not declares_routes(lifecycle)
-    assert _reads_request(modules()["clinic.web.audit_address"])
+    assert _reads_request(modules()["clinic.web.client_address"])
     assert not _reads_request(lifecycle)
 
 

@@ -108,7 +108,7 @@ def check_new_password(password: str) -> None:
         )
 
 
-def authenticate(email: str, password: str, now: datetime) -> StaffUser | None:
+def authenticate(email: str, password: str, now: datetime, *, address: str) -> StaffUser | None:
     """The active account matching ``email`` and ``password``; every attempt is audited."""
     begin_write()  # it writes after reading: take SQLite's write lock first, not mid-way
     email = email.strip().lower()
@@ -117,25 +117,27 @@ def authenticate(email: str, password: str, now: datetime) -> StaffUser | None:
     matches = check_password_hash(stored, password)
     if user is None or not matches or not user.active:
         reason = "disabled account" if user is not None and matches else "wrong email or password"
-        audit("sign_in_failed", user, subject=email[:120], detail=reason, now=now)
+        audit("sign_in_failed", user, subject=email[:120], detail=reason, now=now, address=address)
         return None
     user.last_sign_in_at = now
-    audit("sign_in", user, now=now)
+    audit("sign_in", user, now=now, address=address)
     return user
 
 
-def change_password(user: StaffUser, current: str, new: str, now: datetime) -> None:
+def change_password(
+    user: StaffUser, current: str, new: str, now: datetime, *, address: str
+) -> None:
     begin_write()
     if not check_password_hash(user.password_hash, current):
         raise AccountError("Your current password isn't right.")
     check_new_password(new)
     user.password_hash = _hash(new)
     user.session_version += 1  # a new password ends the account's other sessions
-    audit("password_changed", user, now=now)
+    audit("password_changed", user, now=now, address=address)
 
 
-def end_sessions(user: StaffUser, now: datetime) -> None:
+def end_sessions(user: StaffUser, now: datetime, *, address: str) -> None:
     """Sign the account out everywhere: every session cookie it was given stops working."""
     begin_write()
     user.session_version += 1
-    audit("signed_out", user, now=now)
+    audit("signed_out", user, now=now, address=address)

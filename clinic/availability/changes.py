@@ -73,13 +73,14 @@ def _finish(
     detail: str,
     before: set[int] | None,
     now: datetime,
+    address: str,
 ) -> list[Appointment]:
     """Audit and commit the change; return the consults it newly left outside working time
     (none looked for when ``before`` is None: the change only gave time back)."""
     db.session.flush()
     after = [] if before is None else booked_outside_hours(practitioner, now)
     subject = f"practitioner {practitioner.id}"
-    audit(action, user, subject=subject, detail=detail, now=now, commit=False)
+    audit(action, user, subject=subject, detail=detail, now=now, address=address, commit=False)
     db.session.commit()
     return [a for a in after if a.id not in (before or set())]
 
@@ -90,7 +91,14 @@ def _outside_ids(practitioner: Practitioner, now: datetime) -> set[int]:
 
 @_one_transaction
 def add_weekly_hours(
-    user: StaffUser, practitioner_id: int, weekday: int, start: time, end: time, now: datetime
+    user: StaffUser,
+    practitioner_id: int,
+    weekday: int,
+    start: time,
+    end: time,
+    now: datetime,
+    *,
+    address: str,
 ) -> list[Appointment]:
     practitioner = _locked_practitioner(practitioner_id)
     check_range(start, end, "end")
@@ -98,12 +106,12 @@ def add_weekly_hours(
     check_no_overlap((start, end), same_day, "start", WEEKDAYS[weekday])
     practitioner.hours.append(WorkingHours(weekday=weekday, start_time=start, end_time=end))
     detail = f"added {WEEKDAYS[weekday]} {range_label(start, end)}"
-    return _finish(user, practitioner, "hours_changed", detail, None, now)
+    return _finish(user, practitioner, "hours_changed", detail, None, now, address)
 
 
 @_one_transaction
 def remove_weekly_hours(
-    user: StaffUser, practitioner_id: int, hours_id: int, now: datetime
+    user: StaffUser, practitioner_id: int, hours_id: int, now: datetime, *, address: str
 ) -> list[Appointment] | None:
     """None when the practitioner has no such range."""
     practitioner = _locked_practitioner(practitioner_id)
@@ -114,7 +122,7 @@ def remove_weekly_hours(
     before = _outside_ids(practitioner, now)
     practitioner.hours.remove(row)
     detail = f"removed {WEEKDAYS[row.weekday]} {range_label(row.start_time, row.end_time)}"
-    return _finish(user, practitioner, "hours_changed", detail, before, now)
+    return _finish(user, practitioner, "hours_changed", detail, before, now, address)
 
 
 @_one_transaction
@@ -125,6 +133,8 @@ def add_time_off(
     ends: datetime,
     reason: str,
     now: datetime,
+    *,
+    address: str,
 ) -> list[Appointment]:
     """Time off from ``starts`` to ``ends``, wall-clock times in the practitioner's zone."""
     practitioner = _locked_practitioner(practitioner_id)
@@ -134,11 +144,13 @@ def add_time_off(
         TimeOff(practitioner_id=practitioner.id, starts_at=start, ends_at=end, reason=reason)
     )
     detail = f"{starts:%Y-%m-%d %H:%M} to {ends:%Y-%m-%d %H:%M} {practitioner.timezone}"
-    return _finish(user, practitioner, "time_off_added", detail, before, now)
+    return _finish(user, practitioner, "time_off_added", detail, before, now, address)
 
 
 @_one_transaction
-def remove_time_off(user: StaffUser, practitioner_id: int, time_off_id: int, now: datetime) -> bool:
+def remove_time_off(
+    user: StaffUser, practitioner_id: int, time_off_id: int, now: datetime, *, address: str
+) -> bool:
     """False when the practitioner has no such time off."""
     practitioner = _locked_practitioner(practitioner_id)
     row = db.session.get(TimeOff, time_off_id)
@@ -147,7 +159,7 @@ def remove_time_off(user: StaffUser, practitioner_id: int, time_off_id: int, now
         return False
     db.session.delete(row)
     detail = f"{row.starts_at:%Y-%m-%d %H:%M} to {row.ends_at:%Y-%m-%d %H:%M} UTC"
-    _finish(user, practitioner, "time_off_removed", detail, None, now)
+    _finish(user, practitioner, "time_off_removed", detail, None, now, address)
     return True
 
 
@@ -159,6 +171,8 @@ def add_override(
     ranges: dict[str, Range],
     reason: str,
     now: datetime,
+    *,
+    address: str,
 ) -> list[Appointment]:
     """Hours for one local ``day`` in place of the weekly ones; no ranges: not working.
 
@@ -189,12 +203,12 @@ def add_override(
         )
     )
     hours = ", ".join(range_label(a, b) for a, b in sorted(checked)) or "not working"
-    return _finish(user, practitioner, "override_added", f"{day}: {hours}", before, now)
+    return _finish(user, practitioner, "override_added", f"{day}: {hours}", before, now, address)
 
 
 @_one_transaction
 def remove_override(
-    user: StaffUser, practitioner_id: int, override_id: int, now: datetime
+    user: StaffUser, practitioner_id: int, override_id: int, now: datetime, *, address: str
 ) -> list[Appointment] | None:
     """None when the practitioner has no such override, else the consults left outside."""
     practitioner = _locked_practitioner(practitioner_id)
@@ -204,12 +218,19 @@ def remove_override(
         return None
     before = _outside_ids(practitioner, now)
     db.session.delete(row)
-    return _finish(user, practitioner, "override_removed", f"{row.day}", before, now)
+    return _finish(user, practitioner, "override_removed", f"{row.day}", before, now, address)
 
 
 @_one_transaction
 def add_closure(
-    user: StaffUser, starts: datetime, ends: datetime, zone: ZoneInfo, reason: str, now: datetime
+    user: StaffUser,
+    starts: datetime,
+    ends: datetime,
+    zone: ZoneInfo,
+    reason: str,
+    now: datetime,
+    *,
+    address: str,
 ) -> list[Appointment]:
     """Close the clinic from ``starts`` to ``ends`` (wall-clock, the clinic's ``zone``).
 
@@ -220,14 +241,22 @@ def add_closure(
     start, end = local_span(starts, ends, zone, now)
     db.session.add(TimeOff(practitioner_id=None, starts_at=start, ends_at=end, reason=reason))
     detail = f"{starts:%Y-%m-%d %H:%M} to {ends:%Y-%m-%d %H:%M} {zone.key}"
-    audit("closure_added", user, subject="clinic", detail=detail, now=now, commit=False)
+    audit(
+        "closure_added",
+        user,
+        subject="clinic",
+        detail=detail,
+        now=now,
+        address=address,
+        commit=False,
+    )
     covered = booked_during(start, end, None)
     db.session.commit()
     return covered
 
 
 @_one_transaction
-def remove_closure(user: StaffUser, closure_id: int, now: datetime) -> bool:
+def remove_closure(user: StaffUser, closure_id: int, now: datetime, *, address: str) -> bool:
     begin_write()
     row = db.session.get(TimeOff, closure_id)
     if row is None or row.practitioner_id is not None:
@@ -235,6 +264,14 @@ def remove_closure(user: StaffUser, closure_id: int, now: datetime) -> bool:
         return False
     detail = f"{row.starts_at:%Y-%m-%d %H:%M} to {row.ends_at:%Y-%m-%d %H:%M} UTC"
     db.session.delete(row)
-    audit("closure_removed", user, subject="clinic", detail=detail, now=now, commit=False)
+    audit(
+        "closure_removed",
+        user,
+        subject="clinic",
+        detail=detail,
+        now=now,
+        address=address,
+        commit=False,
+    )
     db.session.commit()
     return True

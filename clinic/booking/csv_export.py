@@ -76,7 +76,7 @@ def consults_csv(consults: list[Appointment], zone: ZoneInfo) -> str:
 
 
 def export_consults(
-    filters: ConsultFilters, zone: ZoneInfo, user: StaffUser, now: datetime
+    filters: ConsultFilters, zone: ZoneInfo, user: StaffUser, now: datetime, *, address: str
 ) -> tuple[str, int]:
     """The CSV text and its number of consults; the export is audited (filters, no patients)."""
     consults = all_consults(filters, zone)
@@ -87,5 +87,6 @@ def export_consults(
         subject="consults",
         detail=f"{filters.describe()}; {len(consults)} rows",
         now=now,
+        address=address,
     )
     return text, len(consults)

@@ -141,7 +141,9 @@ def cancel(token: str, reason: str, now: datetime) -> Appointment:
 # --- staff, through the consult's reference ---
 
 
-def cancel_by_staff(reference: str, reason: str, user: StaffUser, now: datetime) -> Appointment:
+def cancel_by_staff(
+    reference: str, reason: str, user: StaffUser, now: datetime, *, address: str
+) -> Appointment:
     """Cancel a booked consult that has not ended; both people get the cancellation."""
     appointment = _lock(lambda: _staff_find(reference))
     if appointment.status != Status.CONFIRMED:
@@ -149,13 +151,13 @@ def cancel_by_staff(reference: str, reason: str, user: StaffUser, now: datetime)
     if not can_move(appointment, now):
         _refuse("This consult is over: mark it completed or no-show instead.")
     mark_cancelled(appointment, reason, now)
-    _audit("consult_cancelled", user, appointment, now)
+    _audit("consult_cancelled", user, appointment, now, address=address)
     db.session.commit()
     return appointment
 
 
 def reschedule_by_staff(
-    reference: str, new_start: datetime, user: StaffUser, now: datetime
+    reference: str, new_start: datetime, user: StaffUser, now: datetime, *, address: str
 ) -> tuple[Appointment, datetime]:
     """Move a booked consult to a free time of the same practitioner; returns it and its
     previous start. Both people get the updated invite."""
@@ -167,12 +169,15 @@ def reschedule_by_staff(
         _refuse("That is already the consult's time; nothing changed.")
     move(appointment, new_start, now)
     zone = stored_zone(clinic_settings().timezone)
-    _audit("consult_rescheduled", user, appointment, now, f"from {when_label(previous, zone)}")
+    detail = f"from {when_label(previous, zone)}"
+    _audit("consult_rescheduled", user, appointment, now, address=address, detail=detail)
     commit_or_taken(appointment.practitioner_id, new_start, now)
     return appointment, previous
 
 
-def record_outcome(reference: str, outcome: str, user: StaffUser, now: datetime) -> Appointment:
+def record_outcome(
+    reference: str, outcome: str, user: StaffUser, now: datetime, *, address: str
+) -> Appointment:
     """Mark a consult that has started as completed or as a no-show (or correct that mark)."""
     if outcome not in OUTCOMES:
         raise Refused("Please choose completed or no-show.")
@@ -187,17 +192,19 @@ def record_outcome(reference: str, outcome: str, user: StaffUser, now: datetime)
     appointment.status = outcome
     appointment.updated_at = now
     drop_reminders(appointment, "The consult has taken place.")
-    _audit(f"consult_{outcome}", user, appointment, now)
+    _audit(f"consult_{outcome}", user, appointment, now, address=address)
     db.session.commit()
     return appointment
 
 
-def add_note(reference: str, body: str, user: StaffUser, now: datetime) -> ConsultNote:
+def add_note(
+    reference: str, body: str, user: StaffUser, now: datetime, *, address: str
+) -> ConsultNote:
     begin_write()
     appointment = _staff_find(reference)
     note = ConsultNote(appointment=appointment, author=user, at=now, body=body.strip())
     db.session.add(note)
-    _audit("note_added", user, appointment, now)
+    _audit("note_added", user, appointment, now, address=address)
     db.session.commit()
     return note
 
@@ -282,14 +289,5 @@ def _status(appointment: Appointment) -> str:
     return appointment.status.replace("_", " ") + "."
 
 
-def _audit(
-    action: str, user: StaffUser, appointment: Appointment, now: datetime, detail: str = ""
-) -> None:
-    audit(
-        action,
-        user,
-        subject=f"consult {appointment.reference}",
-        detail=detail,
-        now=now,
-        commit=False,
-    )
+def _audit(action: str, user: StaffUser, consult: Appointment, now: datetime, **kw: str) -> None:
+    audit(action, user, subject=f"consult {consult.reference}", now=now, commit=False, **kw)

@@ -19,6 +19,8 @@ def book_for_patient(
     user: StaffUser,
     now: datetime,
     uid_domain: str,
+    *,
+    address: str,
 ) -> Appointment:
     """Book a consult on a patient's behalf (a phone call); the patient gets the usual emails."""
     appointment, _token = services.book(
@@ -35,6 +37,7 @@ def book_for_patient(
             subject=f"consult {booked.reference}",
             now=now,
             commit=False,
+            address=address,
         ),
     )
     return appointment

@@ -2,26 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-from contextvars import ContextVar
 from datetime import datetime
 
 from clinic.core.database import begin_write
 from clinic.core.extensions import db
 from clinic.core.models import AuditEvent, StaffUser
-
-_address: ContextVar[str] = ContextVar("audit_address", default="")
-
-
-@contextmanager
-def acting_from(address: str) -> Iterator[None]:
-    """Within the block, audit events record ``address`` unless given one of their own."""
-    token = _address.set(address)
-    try:
-        yield
-    finally:
-        _address.reset(token)
 
 
 def audit(
@@ -31,13 +16,13 @@ def audit(
     subject: str = "",
     detail: str = "",
     now: datetime,
-    address: str | None = None,
+    address: str,
     commit: bool = True,
 ) -> None:
     """Record an event. Subjects and details name things (a consult's reference), never health.
 
-    ``address`` is where the request came from; by default the one the web layer gave
-    ``acting_from`` for the request being served ("" on the command line).
+    ``address`` is where the request came from (the web layer's ``client_address()``), ""
+    for a command run on the server.
     With ``commit`` the event is its own transaction unless the caller has changes pending
     (then the caller must have begun it with ``begin_write``).
     """
@@ -50,7 +35,7 @@ def audit(
             staff_user_id=user.id if user is not None else None,
             action=action,
             subject=subject,
-            address=(_address.get() if address is None else address)[:64],
+            address=address[:64],
             detail=detail[:300],
         )
     )

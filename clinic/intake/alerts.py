@@ -166,7 +166,14 @@ MAX_ROW_ID = 2**63 - 1  # the largest id a database row can have
 
 
 def acknowledge_alert(
-    reference: str, alert_id: int, action: str, note: str, user: StaffUser, now: datetime
+    reference: str,
+    alert_id: int,
+    action: str,
+    note: str,
+    user: StaffUser,
+    now: datetime,
+    *,
+    address: str,
 ) -> IntakeAlert:
     """Record that ``user`` took on one of the consult's alerts and what they did; an
     acknowledged alert no longer escalates. Once per alert: a second time changes nothing."""
@@ -207,6 +214,7 @@ def acknowledge_alert(
         detail=f"alert {alert.id}, {action}",
         now=now,
         commit=False,
+        address=address,
     )
     db.session.commit()
     return alert

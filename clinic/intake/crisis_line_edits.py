@@ -84,7 +84,9 @@ def crisis_text(place: str) -> CrisisText | None:
     return _country(lines, db.session.get(CrisisLine, lines.code)) if lines else None
 
 
-def change_crisis_text(place: str, text: str, user: StaffUser, now: datetime) -> bool:
+def change_crisis_text(
+    place: str, text: str, user: StaffUser, now: datetime, *, address: str
+) -> bool:
     """Make ``text`` what patients in ``place`` see; whether anything changed. The built-in
     text given back counts as going back to it, so later corrections to it reach them."""
     begin_write()  # under SQLite's write lock; on PostgreSQL the settings row serialises
@@ -113,14 +115,15 @@ def change_crisis_text(place: str, text: str, user: StaffUser, now: datetime) ->
             detail=detail,
             now=now,
             commit=False,
+            address=address,
         )
     db.session.commit()
     return changed
 
 
-def use_builtin_text(place: str, user: StaffUser, now: datetime) -> bool:
+def use_builtin_text(place: str, user: StaffUser, now: datetime, *, address: str) -> bool:
     """Go back to the built-in text for ``place``; whether anything changed."""
     current = crisis_text(place)
     if current is None:
         raise LookupError(place)
-    return change_crisis_text(place, current.builtin, user, now)
+    return change_crisis_text(place, current.builtin, user, now, address=address)

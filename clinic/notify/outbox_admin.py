@@ -78,7 +78,9 @@ def outbox_page(status: str | None, number: int, per_page: int) -> Page:
     )
 
 
-def resend(message_id: int, user: StaffUser, now: datetime) -> OutboxMessage | None:
+def resend(
+    message_id: int, user: StaffUser, now: datetime, *, address: str
+) -> OutboxMessage | None:
     """Make a failed message due at ``now`` with its attempts reset (its last error stays until
     it is sent). None if there is no such message; ``ResendRefused`` if it can't be resent.
 
@@ -110,6 +112,7 @@ def resend(message_id: int, user: StaffUser, now: datetime) -> OutboxMessage | N
         detail=f"{message.kind} to the {message.audience}, consult {reference}; was {was}",
         now=now,
         commit=False,
+        address=address,
     )
     db.session.commit()
     return message

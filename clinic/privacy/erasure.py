@@ -121,7 +121,15 @@ def _erase(email: str, now: datetime, dry_run: bool) -> Erasure:
         db.session.rollback()
         return result
     subject = ", ".join(f"patient {p.id}" for p in patients) or "no patient record"
-    audit("patient_erased", None, subject=subject[:120], detail=str(result), now=now, commit=False)
+    audit(
+        "patient_erased",
+        None,
+        subject=subject[:120],
+        detail=str(result),
+        now=now,
+        commit=False,
+        address="",
+    )
     db.session.commit()
     return result
 

@@ -67,7 +67,7 @@ def export_patient(email: str, now: datetime, write: Callable[[dict], None]) -> 
         db.session.rollback()
         raise
     subject = ", ".join(f"patient {p.id}" for p in patients)[:120]
-    audit("patient_exported", None, subject=subject, now=now, commit=False)
+    audit("patient_exported", None, subject=subject, now=now, commit=False, address="")
     db.session.commit()
     return len(consults)
 

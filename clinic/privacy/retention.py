@@ -130,7 +130,9 @@ def _purge(days: int, now: datetime, audit_days: int | None, dry_run: bool) -> P
         db.session.rollback()
         return result
     subject = f"older than {days} days" + (f", audit {audit_days}" if audit_days else "")
-    audit("data_purged", None, subject=subject, detail=str(result), now=now, commit=False)
+    audit(
+        "data_purged", None, subject=subject, detail=str(result), now=now, commit=False, address=""
+    )
     db.session.commit()
     return result
 

@@ -72,7 +72,9 @@ def _apply(row: object, values: Mapping[str, object]) -> list[str]:
     return changed
 
 
-def change_settings(values: Mapping[str, object], user: StaffUser, now: datetime) -> list[str]:
+def change_settings(
+    values: Mapping[str, object], user: StaffUser, now: datetime, *, address: str
+) -> list[str]:
     """Save the clinic's settings (keys: ``SETTINGS_FIELDS``); the names of those changed."""
     begin_write()  # read, check and write under SQLite's write lock (rows passed in reload)
     changed = _apply(clinic_settings(), {name: values[name] for name in SETTINGS_FIELDS})
@@ -84,6 +86,7 @@ def change_settings(values: Mapping[str, object], user: StaffUser, now: datetime
             detail=", ".join(changed),
             now=now,
             commit=False,
+            address=address,
         )
     db.session.commit()
     return changed
@@ -98,7 +101,9 @@ def _check_email_free(email: str, practitioner_id: int | None) -> None:
         raise SettingsProblem("email", f"Another practitioner already uses {email}.")
 
 
-def add_practitioner(details: PractitionerDetails, user: StaffUser, now: datetime) -> Practitioner:
+def add_practitioner(
+    details: PractitionerDetails, user: StaffUser, now: datetime, *, address: str
+) -> Practitioner:
     """A new practitioner, with no working hours yet (so nobody can book them until set)."""
     begin_write()  # read, check and write under SQLite's write lock (rows passed in reload)
     _check_email_free(details.email, None)
@@ -111,13 +116,19 @@ def add_practitioner(details: PractitionerDetails, user: StaffUser, now: datetim
         subject=f"practitioner {practitioner.id}",
         now=now,
         commit=False,
+        address=address,
     )
     db.session.commit()
     return practitioner
 
 
 def change_practitioner(
-    practitioner: Practitioner, details: PractitionerDetails, user: StaffUser, now: datetime
+    practitioner: Practitioner,
+    details: PractitionerDetails,
+    user: StaffUser,
+    now: datetime,
+    *,
+    address: str,
 ) -> list[str]:
     """Save a practitioner's details; the names of the fields that changed.
 
@@ -137,6 +148,7 @@ def change_practitioner(
             detail=", ".join(changed),
             now=now,
             commit=False,
+            address=address,
         )
     db.session.commit()
     return changed
@@ -149,6 +161,8 @@ def change_consult_type(
     active: bool,
     user: StaffUser,
     now: datetime,
+    *,
+    address: str,
 ) -> list[str]:
     """Save a consult type; the names of the fields that changed.
 
@@ -171,6 +185,7 @@ def change_consult_type(
             detail=", ".join(changed),
             now=now,
             commit=False,
+            address=address,
         )
     db.session.commit()
     return changed

@@ -44,7 +44,7 @@ def seed_two_patients() -> Seeded:
     now = datetime.now(UTC)
     admin = db.session.scalar(sa.select(StaffUser).where(StaffUser.role == "admin"))
     ada, ben = db.session.scalars(sa.select(Practitioner).order_by(Practitioner.id)).all()
-    add_note(booked, JO_NOTE, admin, now)
+    add_note(booked, JO_NOTE, admin, now, address="192.0.2.1")
     booked_token = _token_of(booked)
     second, token = services.book(
         ada.id,
@@ -72,8 +72,10 @@ def seed_two_patients() -> Seeded:
         "clinic.test",
     )
     save_section(sam_token, "goals", {"goals_concerns": [SAM_CONCERN]}, now)
-    add_note(sam.reference, SAM_NOTE, admin, now)
-    authenticate(JO_EMAIL.upper(), "not a staff password", now)  # a failed sign-in, audited
+    add_note(sam.reference, SAM_NOTE, admin, now, address="192.0.2.1")
+    authenticate(
+        JO_EMAIL.upper(), "not a staff password", now, address="192.0.2.1"
+    )  # a failed sign-in, audited
     return Seeded(booked, booked_token, second.reference, past.reference, sam.reference)
 
 

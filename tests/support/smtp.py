@@ -13,9 +13,9 @@ import email.policy
 import threading
 import time
 from dataclasses import dataclass, field
+from email.message import EmailMessage
 from email.parser import BytesHeaderParser
 from functools import cached_property
-from email.message import EmailMessage
 
 from aiosmtpd.controller import Controller
 

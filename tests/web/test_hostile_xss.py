@@ -75,13 +75,15 @@ def _plant(places: dict) -> dict:
     admin = db.session.scalar(sa.select(StaffUser).where(StaffUser.role == "admin"))
     save_section(places["token"], "goals", {"goals_concerns": [XSS], "goals_useful": [XSS]}, now)
     save_section(places["token"], "mood", {"phq9_9": ["2"], "phq9_1": ["1"]}, now)
-    lifecycle.add_note(places["ref2"], XSS, admin, now)
+    lifecycle.add_note(places["ref2"], XSS, admin, now, address="192.0.2.1")
     ref2 = db.session.scalar(sa.select(Appointment).where(Appointment.reference == places["ref2"]))
     review = raise_alert(ref2, AlertKind.HIGH_SCORE, now)  # emailed to staff as a review
     raise_alert(ref2, AlertKind.SELF_HARM, now)  # the mood save's item 9 may have raised it
     db.session.commit()
     escalate_due(now + timedelta(days=30))  # long overdue: emailed to the admins
-    alerts.acknowledge_alert(places["ref2"], review.id, "other", XSS, admin, now)
+    alerts.acknowledge_alert(
+        places["ref2"], review.id, "other", XSS, admin, now, address="192.0.2.1"
+    )
     gone, gone_token = services.book(
         places["ada"],
         factories.next_weekday_grid_time(days_ahead=8, hour=10),
@@ -90,8 +92,10 @@ def _plant(places: dict) -> dict:
         now,
         "clinic.test",
     )
-    lifecycle.cancel_by_staff(gone.reference, XSS, admin, now)
-    authenticate(XSS, "wrong password", now)  # the audit log names the attempted account
+    lifecycle.cancel_by_staff(gone.reference, XSS, admin, now, address="192.0.2.1")
+    authenticate(
+        XSS, "wrong password", now, address="192.0.2.1"
+    )  # the audit log names the attempted account
     ben = db.session.get(Practitioner, places["ben"])
     for i, name in enumerate(FORMULAS):
         row = factories.appointment(ben, factories.next_grid_time(days_ahead=10, hour=i + 1))

@@ -21,6 +21,7 @@ from clinic.intake.crisis_line_edits import (
 )
 from clinic.staff import bp
 from clinic.staff.admin.forms import CrisisLineForm, OtherCrisisTextForm
+from clinic.web.client_address import client_address
 
 ADMIN = Role.ADMIN.value
 
@@ -68,10 +69,12 @@ def change_crisis_line(place: str):
     form = _form(line, posted=True)
     now = utc_now()
     if form.use_builtin.data:  # the CSRF token is checked for every post, this one too
-        changed = use_builtin_text(place, current_user, now)
+        changed = use_builtin_text(place, current_user, now, address=client_address())
         done = f"Patients {line.where} now see the built-in text."
     elif form.validate_on_submit():
-        changed = change_crisis_text(place, form.text.data, current_user, now)
+        changed = change_crisis_text(
+            place, form.text.data, current_user, now, address=client_address()
+        )
         done = f"The text for patients {line.where} was saved."
     else:
         return _page((place, form)), 422

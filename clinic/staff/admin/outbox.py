@@ -17,6 +17,7 @@ from clinic.notify.outbox_admin import ResendRefused, can_resend, outbox_page, r
 from clinic.staff import bp
 from clinic.staff.admin.filter_forms import OutboxFilterForm
 from clinic.staff.listing import BAD_PAGE, page_number
+from clinic.web.client_address import client_address
 
 PER_PAGE = 50
 
@@ -56,7 +57,7 @@ def outbox():
 def resend_message(message_id: int):
     """Send a failed message again now (audited); refused with 409 once it has gone out."""
     try:
-        message = resend(message_id, current_user, utc_now())
+        message = resend(message_id, current_user, utc_now(), address=client_address())
     except ResendRefused as refused:
         form = OutboxFilterForm(formdata=request.args)
         status = _status_filter(form) if form.validate() else None

@@ -28,6 +28,7 @@ from clinic.setup.changes import (
 )
 from clinic.staff import bp
 from clinic.staff.admin.forms import ClinicSettingsForm, ConsultTypeForm, PractitionerForm
+from clinic.web.client_address import client_address
 
 ADMIN = Role.ADMIN.value
 PRACTITIONER_FIELDS = tuple(f.name for f in fields(PractitionerDetails))
@@ -53,7 +54,10 @@ def settings():
     form = ClinicSettingsForm(obj=current)
     if form.validate_on_submit():
         values = {name: form[name].data for name in SETTINGS_FIELDS}
-        _saved(change_settings(values, current_user, utc_now()), "The settings were")
+        _saved(
+            change_settings(values, current_user, utc_now(), address=client_address()),
+            "The settings were",
+        )
         return redirect(url_for("staff.settings"), code=303)
     return render_template(
         "staff/settings.html",
@@ -83,7 +87,7 @@ def new_practitioner():
     if form.validate_on_submit():
         details = PractitionerDetails(**{name: form[name].data for name in PRACTITIONER_FIELDS})
         try:
-            added = add_practitioner(details, current_user, utc_now())
+            added = add_practitioner(details, current_user, utc_now(), address=client_address())
         except SettingsProblem as problem:
             _refused(form, problem)
         else:
@@ -105,7 +109,9 @@ def edit_practitioner(practitioner_id: int):
     if form.validate_on_submit():
         details = PractitionerDetails(**{name: form[name].data for name in PRACTITIONER_FIELDS})
         try:
-            changed = change_practitioner(practitioner, details, current_user, utc_now())
+            changed = change_practitioner(
+                practitioner, details, current_user, utc_now(), address=client_address()
+            )
         except SettingsProblem as problem:
             _refused(form, problem)
         else:
@@ -157,6 +163,7 @@ def edit_consult_type(kind_id: int):
                 True if is_free else form.active.data,
                 current_user,
                 utc_now(),
+                address=client_address(),
             )
         except SettingsProblem as problem:
             _refused(form, problem)

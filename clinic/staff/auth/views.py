@@ -14,6 +14,7 @@ from clinic.core.extensions import db, limiter, login_manager
 from clinic.core.models import StaffUser
 from clinic.staff import bp
 from clinic.staff.auth.forms import ChangePasswordForm, SignInForm
+from clinic.web.client_address import client_address
 
 
 @login_manager.user_loader
@@ -68,7 +69,9 @@ def sign_in():
     form = SignInForm()
     status, message = 200, None
     if form.validate_on_submit():
-        user = authenticate(form.email.data, form.password.data, utc_now())
+        user = authenticate(
+            form.email.data, form.password.data, utc_now(), address=client_address()
+        )
         if user is not None:
             login_user(user)
             return redirect(target or url_for("staff.home"), code=303)
@@ -83,7 +86,7 @@ def sign_in():
 def sign_out():
     """Ends every session of the account (on this browser and any other), then this one."""
     try:
-        end_sessions(current_user, utc_now())
+        end_sessions(current_user, utc_now(), address=client_address())
     except OperationalError:  # the database is busy or away: this browser signs out anyway
         db.session.rollback()
         logout_user()
@@ -105,7 +108,9 @@ def password():
     if form.validate_on_submit():
         try:
             user = current_user._get_current_object()
-            change_password(user, form.current.data, form.new.data, utc_now())
+            change_password(
+                user, form.current.data, form.new.data, utc_now(), address=client_address()
+            )
             login_user(user)  # this browser stays signed in; every other session has ended
         except AccountError as problem:
             db.session.rollback()

@@ -16,6 +16,7 @@ from clinic.core.formatting import parse_zone
 from clinic.core.models import TimeOff
 from clinic.staff import bp
 from clinic.staff.availability.forms import TimeOffForm
+from clinic.web.client_address import client_address
 from clinic.web.fields import show_refusal
 
 
@@ -59,6 +60,7 @@ def add_closure():
                 _zone(),
                 form.reason.data or "",
                 utc_now(),
+                address=client_address(),
             )
         except AvailabilityError as problem:
             show_refusal(form, problem)
@@ -77,7 +79,7 @@ def add_closure():
 @bp.post("/closures/<int:closure_id>/remove")
 @roles_required(*DESK_OR_ADMIN)
 def remove_closure(closure_id: int):
-    if not services.remove_closure(current_user, closure_id, utc_now()):
+    if not services.remove_closure(current_user, closure_id, utc_now(), address=client_address()):
         abort(404, description="There is no such closure.")
     flash("The closure is removed.")
     return redirect(url_for("staff.closures"), code=303)

@@ -28,6 +28,7 @@ from clinic.core.formatting import day_label
 from clinic.core.models import Appointment, HoursOverride, Practitioner, Role, TimeOff
 from clinic.staff import bp
 from clinic.staff.availability.forms import OverrideForm, TimeOffForm, WeeklyHoursForm
+from clinic.web.client_address import client_address
 from clinic.web.fields import show_refusal
 
 
@@ -118,7 +119,9 @@ def add_hours(practitioner_id: int):
     if form.validate_on_submit():
         day, start, end = form.weekday.data, form.start.data, form.end.data
         try:
-            services.add_weekly_hours(current_user, practitioner_id, day, start, end, utc_now())
+            services.add_weekly_hours(
+                current_user, practitioner_id, day, start, end, utc_now(), address=client_address()
+            )
         except AvailabilityError as problem:
             show_refusal(form, problem)
         else:
@@ -131,7 +134,9 @@ def add_hours(practitioner_id: int):
 @roles_required(*ANY_STAFF)
 def remove_hours(practitioner_id: int, hours_id: int):
     _editable(practitioner_id)
-    clashes = services.remove_weekly_hours(current_user, practitioner_id, hours_id, utc_now())
+    clashes = services.remove_weekly_hours(
+        current_user, practitioner_id, hours_id, utc_now(), address=client_address()
+    )
     if clashes is None:
         abort(404, description="Those hours are not in this practitioner's week.")
     flash("Those weekly hours are removed.")
@@ -153,6 +158,7 @@ def add_time_off(practitioner_id: int):
                 form.ends.data,
                 form.reason.data or "",
                 utc_now(),
+                address=client_address(),
             )
         except AvailabilityError as problem:
             show_refusal(form, problem)
@@ -167,7 +173,9 @@ def add_time_off(practitioner_id: int):
 @roles_required(*ANY_STAFF)
 def remove_time_off(practitioner_id: int, time_off_id: int):
     _editable(practitioner_id)
-    if not services.remove_time_off(current_user, practitioner_id, time_off_id, utc_now()):
+    if not services.remove_time_off(
+        current_user, practitioner_id, time_off_id, utc_now(), address=client_address()
+    ):
         abort(404, description="That time off is not this practitioner's.")
     flash("The time off is removed.")
     return _back(practitioner_id)
@@ -187,6 +195,7 @@ def add_override(practitioner_id: int):
                 form.ranges(),
                 form.note.data or "",
                 utc_now(),
+                address=client_address(),
             )
         except AvailabilityError as problem:
             show_refusal(form, problem)
@@ -201,7 +210,9 @@ def add_override(practitioner_id: int):
 @roles_required(*ANY_STAFF)
 def remove_override(practitioner_id: int, override_id: int):
     _editable(practitioner_id)
-    clashes = services.remove_override(current_user, practitioner_id, override_id, utc_now())
+    clashes = services.remove_override(
+        current_user, practitioner_id, override_id, utc_now(), address=client_address()
+    )
     if clashes is None:
         abort(404, description="That day's hours are not this practitioner's.")
     flash("That day is back to the weekly hours.")

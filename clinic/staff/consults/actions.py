@@ -26,6 +26,7 @@ from clinic.staff.consults.forms import (
     StaffRescheduleForm,
 )
 from clinic.staff.consults.page import consult_or_404, render_consult
+from clinic.web.client_address import client_address
 
 
 def _actionable(reference: str) -> Appointment:
@@ -52,7 +53,9 @@ def cancel_consult(reference: str):
     if not form.validate():
         return render_consult(appointment, 422, cancel_form=form)
     try:
-        lifecycle.cancel_by_staff(reference, form.reason.data, current_user, utc_now())
+        lifecycle.cancel_by_staff(
+            reference, form.reason.data, current_user, utc_now(), address=client_address()
+        )
     except lifecycle.Refused as refused:
         flash(str(refused))
         return _back(reference)
@@ -69,7 +72,9 @@ def record_outcome(reference: str):
     if not form.validate():
         return render_consult(appointment, 422, outcome_form=form)
     try:
-        lifecycle.record_outcome(reference, form.outcome.data, current_user, utc_now())
+        lifecycle.record_outcome(
+            reference, form.outcome.data, current_user, utc_now(), address=client_address()
+        )
     except lifecycle.Refused as refused:
         flash(str(refused))
         return _back(reference)
@@ -85,7 +90,7 @@ def add_note(reference: str):
     form = NoteForm()
     if not form.validate():
         return render_consult(appointment, 422, note_form=form)
-    lifecycle.add_note(reference, form.body.data, current_user, utc_now())
+    lifecycle.add_note(reference, form.body.data, current_user, utc_now(), address=client_address())
     flash("Your note is saved.")
     return _back(reference)
 
@@ -106,6 +111,7 @@ def acknowledge_alert(reference: str, alert_id: int):
             form.note.data or "",
             current_user,
             utc_now(),
+            address=client_address(),
         )
     except alerts.AlertNotFound:
         abort(404, description="This consult has no such alert.")
@@ -138,7 +144,7 @@ def reschedule(reference: str):
         return _render_picker(appointment, query, status=422, message=message)
     try:
         moved, _previous = lifecycle.reschedule_by_staff(
-            reference, form.start.data, current_user, utc_now()
+            reference, form.start.data, current_user, utc_now(), address=client_address()
         )
     except SlotTaken as taken:
         return _render_picker(appointment, query, status=409, taken=taken.alternatives)

@@ -18,6 +18,7 @@ from clinic.intake.open_alerts import open_alert_kinds
 from clinic.staff import bp
 from clinic.staff.consults.filter_forms import ConsultFilterForm
 from clinic.staff.listing import BAD_PAGE, page_number
+from clinic.web.client_address import client_address
 
 PER_PAGE = 50
 DEFAULT_DAYS = 14  # the list opens on today and the next 14 days
@@ -79,7 +80,7 @@ def consult_export():
     if not valid:
         return _refused(settings, zone, form)
     filters = ConsultFilters.from_form(form)
-    text, _count = export_consults(filters, zone, current_user, utc_now())
+    text, _count = export_consults(filters, zone, current_user, utc_now(), address=client_address())
     name = f"consults-{filters.first_day.isoformat()}-to-{filters.last_day.isoformat()}.csv"
     return Response(
         text.encode("utf-8"),

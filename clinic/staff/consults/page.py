@@ -22,6 +22,7 @@ from clinic.staff.consults.forms import (
     NoteForm,
     OutcomeForm,
 )
+from clinic.web.client_address import client_address
 
 
 def consult_or_404(reference: str) -> Appointment:
@@ -95,6 +96,7 @@ def intake_summary(appointment: Appointment):
         current_user,
         subject=f"consult {appointment.reference}",
         now=utc_now(),
+        address=client_address(),
     )
     return build_summary(
         intake.answers, intake.version, intake.sections_done or (), intake.flags_raised

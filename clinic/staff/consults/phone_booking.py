@@ -21,6 +21,7 @@ from clinic.core.links import uid_domain
 from clinic.core.models import Practitioner
 from clinic.staff import bp
 from clinic.staff.consults.forms import PhoneBookingForm
+from clinic.web.client_address import client_address
 from clinic.web.fields import set_practitioner_choices
 
 
@@ -56,6 +57,7 @@ def phone_booking_details():
             current_user,
             utc_now(),
             uid_domain(),
+            address=client_address(),
         )
     except SlotTaken as taken:
         return _render_details(form, practitioners, 409, taken.alternatives)

@@ -13,6 +13,7 @@ from clinic.core.clock import utc_now
 from clinic.core.extensions import db
 from clinic.core.models import Practitioner, Role
 from clinic.staff import bp
+from clinic.web.client_address import client_address
 
 
 def _visible() -> list[Practitioner]:
@@ -43,6 +44,7 @@ def rotate_calendar(practitioner_id: int):
         current_user,
         subject=f"practitioner {practitioner.id}",
         now=utc_now(),
+        address=client_address(),
     )
     flash(
         f"{practitioner.name}'s calendar has a new address. Subscribe to it again; "

@@ -540,7 +540,9 @@ def test_changing_the_free_consults_name_and_length(admin):
 def test_the_free_consult_cannot_be_turned_off(admin):
     kind = db.session.get(ConsultType, free_consult_id())
     with pytest.raises(SettingsProblem, match="patients book online"):
-        change_consult_type(kind, kind.name, 20, False, None, datetime.now(UTC))
+        change_consult_type(
+            kind, kind.name, 20, False, None, datetime.now(UTC), address="192.0.2.1"
+        )
     assert row(ConsultType, kind.id)["active"] is True
 
 
@@ -732,13 +734,13 @@ def test_saving_settings_while_another_request_writes_does_not_fail(app):
 
     def another_request():
         with app.app_context():
-            audit("sign_in", None, now=datetime.now(UTC))
+            audit("sign_in", None, now=datetime.now(UTC), address="192.0.2.1")
             db.session.remove()
 
     writer = threading.Thread(target=another_request)
     writer.start()
     writer.join()
 
-    assert change_settings(values, admin_user, datetime.now(UTC)) == ["name"]
+    assert change_settings(values, admin_user, datetime.now(UTC), address="192.0.2.1") == ["name"]
     db.session.rollback()
     assert clinic_settings().name == "Renamed clinic"
