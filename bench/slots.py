@@ -32,10 +32,10 @@ def run(context) -> list[Row]:
     rows = []
     for kind in ("sqlite", "postgresql"):
         now = datetime.now(UTC).replace(second=0, microsecond=0)
-        history = (SMALL // 10, LARGE // 10) if context.quick else (SMALL, LARGE)
+        history = (SMALL // 100, LARGE // 100) if context.quick else (SMALL, LARGE)
         apps = [_clinic(context, kind, past, now) for past in history]
         for label, count, days in SCENARIOS:
-            small, large = _timed(apps, count, days, now, rounds=5 if context.quick else 40)
+            small, large = _timed(apps, count, days, now, rounds=2 if context.quick else 40)
             ratio = large / small
             rows.append(
                 Row(
