@@ -21,6 +21,7 @@ MAX_LINES = 300
 # What each package's service modules may import, besides themselves (ARCHITECTURE.md).
 MAY_IMPORT = {
     "core": set(),
+    "outbound": set(),
     "web": {"core"},
     "accounts": {"core"},
     "availability": {"core", "scheduling", "accounts"},
