@@ -31,6 +31,7 @@ MAY_IMPORT = {
     "intake": {"core", "scheduling", "booking", "notify"},
     "setup": {"core", "availability"},
     "privacy": {"core", "booking", "intake", "notify"},
+    "own_calendars": {"core", "outbound", "scheduling", "calendar", "notify", "accounts"},
 }
 
 
