@@ -1,4 +1,5 @@
-"""Free consult times: working hours, minus time off, minus busy consults and their buffers.
+"""Free consult times: working hours, minus time off, minus busy consults, the busy times of
+the practitioner's own calendars, and their buffers.
 
 Every function is pure: the current instant comes in as ``now``, zones come in as ``ZoneInfo``.
 """
@@ -81,8 +82,8 @@ class DayOverride:
 
 @dataclass(frozen=True, slots=True)
 class Availability:
-    """One practitioner's hours, one-day overrides of them, time off and active consults
-    (held or confirmed, no buffers)."""
+    """One practitioner's hours, one-day overrides of them, time off, active consults (held
+    or confirmed, no buffers) and the busy times of their own calendars (``external``)."""
 
     practitioner_id: int
     zone: ZoneInfo
@@ -90,6 +91,7 @@ class Availability:
     time_off: tuple[Interval, ...] = ()
     busy: tuple[Interval, ...] = ()
     overrides: tuple[DayOverride, ...] = ()
+    external: tuple[Interval, ...] = ()
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -169,14 +171,16 @@ def free_slots(av: Availability, rules: Rules, window: Interval, now: datetime) 
 
     A slot starts on the step grid counted from the start of its working stretch, lies wholly
     inside working time, overlaps no time off, keeps ``rules.buffer`` clear of every busy
-    consult on both sides, starts at least ``min_notice`` after ``now`` and no later than
-    ``now + horizon``, and falls on a local day (practitioner's zone) not yet at the daily cap.
+    consult and every busy time of the practitioner's own calendars on both sides, starts at
+    least ``min_notice`` after ``now`` and no later than ``now + horizon``, and falls on a
+    local day (practitioner's zone) not yet at the daily cap.
     """
     earliest = max(window.start, now + rules.min_notice)
     latest = min(window.end, now + rules.horizon + timedelta(microseconds=1))
     if earliest >= latest:
         return []
-    blocked = merge([*av.time_off, *(b.widened(rules.buffer, rules.buffer) for b in av.busy)])
+    buffered = (b.widened(rules.buffer, rules.buffer) for b in (*av.busy, *av.external))
+    blocked = merge([*av.time_off, *buffered])
     blocked_ends = [b.end for b in blocked]
     full_days = _full_days(av, rules)
     slots: list[Slot] = []

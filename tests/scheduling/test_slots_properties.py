@@ -145,6 +145,10 @@ def scenarios(draw, practitioner_id: int = 1):
         ),
         busy=tuple(draw(st.lists(intervals_around(anchor, st.integers(10, 120)), max_size=8))),
         overrides=draw(day_overrides(day)),
+        # The practitioner's own calendars: any length, overlapping anything.
+        external=tuple(
+            draw(st.lists(intervals_around(anchor, st.integers(1, 24 * 60)), max_size=4))
+        ),
     )
     rules = Rules(
         duration=draw(st.integers(2, 24)) * 5 * MINUTE,
@@ -237,6 +241,9 @@ def breaks_a_rule(
     for busy in av.busy:
         if not (end + rules.buffer <= busy.start or start >= busy.end + rules.buffer):
             return "too close to a busy consult"
+    for busy in av.external:
+        if not (end + rules.buffer <= busy.start or start >= busy.end + rules.buffer):
+            return "too close to a busy time in their own calendar"
     if rules.daily_cap is not None:
         day = local_day(start, av.zone)
         if sum(local_day(b.start, av.zone) == day for b in av.busy) >= rules.daily_cap:
