@@ -1,8 +1,9 @@
 """Loads what the scheduling core needs in a fixed number of queries, and asks it for times.
 
 The number of statements does not depend on how many days or practitioners are shown: each
-kind of row (hours, one-day overrides, time off, consults) is fetched once for all
-practitioners, restricted to the window by indexed range conditions, never by loading history.
+kind of row (hours, one-day overrides, time off, consults, the busy times of practitioners'
+own calendars) is fetched once for all practitioners, restricted to the window by indexed
+range conditions, never by loading history.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from clinic.core.models import (
     Appointment,
     ClinicSettings,
     ConsultType,
+    ExternalBusy,
     HoursOverride,
     HoursOverrideRange,
     Practitioner,
@@ -157,6 +159,15 @@ def _load(
         busy[booked.practitioner_id].append(Interval(booked.starts_at, booked.ends_at))
         if booked.status == Status.HELD.value:
             lapses.append(booked.hold_expires_at)
+    external: dict[int, list[Interval]] = defaultdict(list)
+    for taken in db.session.execute(
+        sa.select(ExternalBusy.practitioner_id, ExternalBusy.starts_at, ExternalBusy.ends_at).where(
+            ExternalBusy.practitioner_id.in_(ids),
+            ExternalBusy.ends_at > lo,
+            ExternalBusy.starts_at < hi,
+        )
+    ):
+        external[taken.practitioner_id].append(Interval(taken.starts_at, taken.ends_at))
     found = [
         Availability(
             practitioner_id=p.id,
@@ -165,6 +176,7 @@ def _load(
             time_off=tuple(off[p.id] + off[None]),
             busy=tuple(busy[p.id]),
             overrides=overrides.get(p.id, ()),
+            external=tuple(external[p.id]),
         )
         for p in practitioners
     ]
@@ -236,9 +248,10 @@ def slot_cache() -> SlotCache:
 
 
 def why_not(avails: list[Availability], rules: Rules, start: datetime, now: datetime) -> str | None:
-    """Why nobody can take ``start`` (inside the bookable window): None when it is taken."""
+    """Why nobody can take ``start`` (inside the bookable window): None when it is taken, by
+    a consult or by a busy time in the practitioner's own calendar (it was offered before)."""
     for av in avails:
-        unbooked = replace(av, busy=())
+        unbooked = replace(av, busy=(), external=())
         uncapped = Rules(rules.duration, rules.step, rules.buffer, rules.min_notice, rules.horizon)
         if slot_at(unbooked, uncapped, start, now) is not None:
             return None

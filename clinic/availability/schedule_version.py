@@ -3,8 +3,9 @@ free times, so free times cached by version (``clinic.availability.slot_cache``)
 once the change is committed.
 
 Changes made through the ORM's unit of work are seen before each flush: a consult booked, held,
-cancelled or moved, working hours, one-day overrides and time off; a clinic closure (time off
-with no practitioner) raises everyone's. ORM bulk statements on those tables raise everyone's
+cancelled or moved, working hours, one-day overrides, time off and the busy times read from
+practitioners' own calendars; a clinic closure (time off with no practitioner) raises
+everyone's. ORM bulk statements on those tables raise everyone's
 too, unless the statement declares it changes no free time with the execution option
 ``schedule_unchanged=True`` (releasing lapsed holds, anonymising consults, retention).
 Settings and consult types need no version: the booking rules they give are part of the key.
@@ -20,6 +21,7 @@ from sqlalchemy.orm import ORMExecuteState, Session
 
 from clinic.core.models import (
     Appointment,
+    ExternalBusy,
     HoursOverride,
     HoursOverrideRange,
     Practitioner,
@@ -27,7 +29,14 @@ from clinic.core.models import (
     WorkingHours,
 )
 
-SCHEDULE_MODELS = (Appointment, WorkingHours, TimeOff, HoursOverride, HoursOverrideRange)
+SCHEDULE_MODELS = (
+    Appointment,
+    WorkingHours,
+    TimeOff,
+    HoursOverride,
+    HoursOverrideRange,
+    ExternalBusy,
+)
 # A consult's other columns (patient, notes, flags, timestamps) don't change anyone's free time.
 APPOINTMENT_SCHEDULE = (
     "practitioner_id",
@@ -64,7 +73,7 @@ def _touched(session: Session) -> set:
             ids |= _ids(obj, "practitioner_id", "practitioner")
         elif isinstance(obj, WorkingHours):
             ids |= _ids(obj, "practitioner_id", "practitioner")
-        elif isinstance(obj, HoursOverride):
+        elif isinstance(obj, HoursOverride | ExternalBusy):
             ids |= _ids(obj, "practitioner_id")
         elif isinstance(obj, HoursOverrideRange):
             override = obj.override

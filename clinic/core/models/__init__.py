@@ -21,6 +21,11 @@ from clinic.core.models.outbox import (
     OutboxMessage,
     OutboxStatus,
 )
+from clinic.core.models.own_calendars import (
+    CalendarConnection,
+    ConnectionKind,
+    ExternalBusy,
+)
 from clinic.core.models.schedule import (
     ConsultType,
     HoursOverride,
@@ -48,12 +53,15 @@ __all__ = [
     "AlertKind",
     "Appointment",
     "AuditEvent",
+    "CalendarConnection",
     "ClinicSettings",
+    "ConnectionKind",
     "ConsultNote",
     "ConsultType",
     "CrisisLine",
     "DEFAULT_CRISIS_TEXT",
     "DEFAULT_FOLLOWUP_TEXT",
+    "ExternalBusy",
     "HoursOverride",
     "HoursOverrideRange",
     "IntakeAlert",
