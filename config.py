@@ -92,6 +92,15 @@ class Config:
     # Seconds an anonymous answer of /book or /api/v1/slots is served again as it was
     # (clinic/web/kept_answers.py); 0 turns this off.
     RECENT_ANSWER_SECONDS = float(os.environ.get("RECENT_ANSWER_SECONDS", "2"))
+    # Practitioners' own calendars (clinic/own_calendars). The keys that encrypt their secrets:
+    # Fernet keys, comma-separated, the first encrypting and every one decrypting (to rotate,
+    # put a new key first). Needed in production before a calendar can be connected; elsewhere
+    # one is derived from SECRET_KEY.
+    CALENDAR_SECRETS_KEY = os.environ.get("CALENDAR_SECRETS_KEY", "")
+    CALENDAR_KEY_FROM_SECRET_KEY = False
+    # Calendar servers on private or loopback addresses (a clinic's own Nextcloud on its LAN).
+    CALENDAR_ALLOW_PRIVATE_HOSTS = _flag("CALENDAR_ALLOW_PRIVATE_HOSTS")
+    CALENDAR_MAX_BYTES = int(os.environ.get("CALENDAR_MAX_BYTES", str(5 * 1024 * 1024)))
 
 
 class ProductionConfig(Config):
@@ -107,11 +116,13 @@ class DevelopmentConfig(Config):
     SECRET_KEY = Config.SECRET_KEY or "development-only-secret"
     DEV_OUTBOX_PAGE = True
     OUTBOX_LOG_WITHOUT_MAIL_SERVER = True
+    CALENDAR_KEY_FROM_SECRET_KEY = True
 
 
 class TestingConfig(Config):
     TESTING = True
     OUTBOX_LOG_WITHOUT_MAIL_SERVER = True
+    CALENDAR_KEY_FROM_SECRET_KEY = True
     SECRET_KEY = "testing-secret"
     SQLALCHEMY_DATABASE_URI = "sqlite://"
     # Unthrottled, except where a test sets a limit on purpose (running_app(..., NAME="3 per

@@ -31,7 +31,15 @@ MAY_IMPORT = {
     "intake": {"core", "scheduling", "booking", "notify"},
     "setup": {"core", "availability"},
     "privacy": {"core", "booking", "intake", "notify"},
-    "own_calendars": {"core", "outbound", "scheduling", "calendar", "notify", "accounts"},
+    "own_calendars": {
+        "core",
+        "outbound",
+        "scheduling",
+        "availability",
+        "calendar",
+        "notify",
+        "accounts",
+    },
 }
 
 

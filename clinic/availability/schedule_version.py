@@ -99,6 +99,13 @@ def _raise(session: Session, ids: set) -> None:
     session.execute(statement, execution_options={"synchronize_session": "evaluate"})
 
 
+def raise_versions(session: Session, practitioner_ids: set[int]) -> None:
+    """For a bulk change the flush can't see (marked ``schedule_unchanged``): raise these
+    practitioners' versions in the caller's transaction."""
+    if practitioner_ids:
+        _raise(session, practitioner_ids)
+
+
 def _before_flush(session: Session, flush_context, instances) -> None:
     ids = _touched(session)
     if ids:

@@ -1,5 +1,6 @@
-"""Small HTTP servers on loopback that misbehave on request, for the outbound tests: a body
-that never ends, one that trickles, redirects in a chain or to anywhere, a slow answer."""
+"""Small HTTP servers on loopback: pages (answered 304 when their ETag is sent back), an
+error status on any path, and misbehaviour on request: a body that never ends, one that
+trickles, redirects in a chain or to anywhere, a slow answer."""
 
 from __future__ import annotations
 
@@ -27,9 +28,16 @@ class _Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:  # noqa: N802 - the name http.server calls
         path = self.path
         self.server.hits.append(path)
+        self.server.asked.append(dict(self.headers))
         try:
-            if path in self.server.pages:
+            if path in self.server.statuses:
+                self._send(self.server.statuses[path], b"<html>No</html>", {"Content-Length": "15"})
+            elif path in self.server.pages:
                 body, headers = self.server.pages[path]
+                etag = headers.get("ETag")
+                if etag is not None and self.headers.get("If-None-Match") == etag:
+                    self._send(304, headers={"ETag": etag})
+                    return
                 self._send(200, body, {"Content-Length": str(len(body)), **headers})
             elif path.startswith("/redirect?to="):
                 self._send(302, headers={"Location": path.split("=", 1)[1]})
@@ -68,7 +76,9 @@ class Server(ThreadingHTTPServer):
     def __init__(self, host: str) -> None:
         super().__init__((host, 0), _Handler)
         self.hits: list[str] = []
-        self.pages: dict[str, tuple[bytes, dict[str, str]]] = {}
+        self.asked: list[dict[str, str]] = []  # each request's headers
+        self.pages: dict[str, tuple[bytes, dict[str, str]]] = {}  # 304 when the ETag matches
+        self.statuses: dict[str, int] = {}  # paths answered with just that status
 
     @property
     def url(self) -> str:

@@ -1,0 +1,167 @@
+"""Syncing a practitioner's ICS feed: its busy times replaced by what the feed says now.
+
+The feed is fetched outside any transaction (a slow server holds no lock), with its last
+ETag and Last-Modified, so an unchanged feed answers 304 and costs nothing. The busy times
+are then written in one transaction under the practitioner's row lock, the one bookings
+take, so a booking sees the old busy times or the new ones, never half of each; and only
+when they changed, in which case the practitioner's schedule version moves with them.
+
+A failure (the server, the address, the content) is recorded on the connection with a plain
+message and when it began; the busy times of the last good sync stay in force.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from flask import current_app
+
+from clinic.availability.schedule_version import raise_versions
+from clinic.core.clinic_settings import clinic_settings
+from clinic.core.database import begin_write, lock_rows
+from clinic.core.extensions import db
+from clinic.core.links import uid_domain
+from clinic.core.models import CalendarConnection, ExternalBusy, Practitioner
+from clinic.outbound.http import OutboundError, fetch
+from clinic.own_calendars.busy_times import Busy, FeedError, read_busy
+from clinic.own_calendars.secrets import SecretsUnavailable, unseal
+
+LOOK_BACK = timedelta(days=1)  # busy times that began before now may still be running
+
+STATUS_MESSAGES = {
+    401: "The calendar server asked for a password: the address may have been reset; copy it "
+    "again from the calendar's sharing settings.",
+    403: "The calendar server refused to share this calendar: check its sharing settings.",
+    404: "There is no calendar at that address any more: copy it again from the calendar.",
+    410: "There is no calendar at that address any more: copy it again from the calendar.",
+}
+
+
+@dataclass(frozen=True)
+class Outcome:
+    ok: bool
+    changed: bool = False
+    error: str = ""
+
+
+def sync_feed(connection_id: int, now: datetime) -> Outcome:
+    """Fetch and read the feed of ``connection_id``; record how it went."""
+    connection = db.session.get(CalendarConnection, connection_id)
+    if connection is None:
+        return Outcome(ok=False, error="gone")
+    practitioner = db.session.get(Practitioner, connection.practitioner_id)
+    assert practitioner is not None  # the connection goes with its practitioner
+    zone = ZoneInfo(practitioner.timezone)
+    window = (now - LOOK_BACK, now + timedelta(days=clinic_settings().horizon_days + 1))
+    validators = {"If-None-Match": connection.etag} if connection.etag else {}
+    if connection.last_modified:
+        validators["If-Modified-Since"] = connection.last_modified
+    config = current_app.config
+    try:
+        url = unseal(connection.secret)
+        db.session.rollback()  # no transaction is held while the server is asked
+        got = fetch(
+            url,
+            allow_private=config["CALENDAR_ALLOW_PRIVATE_HOSTS"],
+            headers=validators,
+            max_bytes=config["CALENDAR_MAX_BYTES"],
+        )
+        if got.status == 304:
+            return _record(connection_id, now, None, "", "")
+        if got.status != 200:
+            fallback = f"The calendar server answered with an error ({got.status})."
+            raise OutboundError(STATUS_MESSAGES.get(got.status, fallback))
+        reading = read_busy(got.body, *window, zone, own_uid_suffix=f"@{uid_domain()}")
+    except (OutboundError, FeedError, SecretsUnavailable) as problem:
+        db.session.rollback()
+        return _fail(connection_id, now, str(problem))
+    notes = ""
+    if reading.unknown_zones:
+        names = ", ".join(sorted(reading.unknown_zones))[:150]
+        notes = f"Times in unknown zones ({names}) were read in the practitioner's zone."
+    return _record(
+        connection_id,
+        now,
+        reading.busy,
+        got.headers.get("ETag", "")[:200],
+        got.headers.get("Last-Modified", "")[:100],
+        notes,
+    )
+
+
+def _locked(connection_id: int) -> CalendarConnection | None:
+    """The connection, its practitioner's row locked as a booking locks it."""
+    begin_write()
+    connection = db.session.get(CalendarConnection, connection_id)
+    if connection is not None:
+        lock_rows(Practitioner, [connection.practitioner_id])
+    return connection
+
+
+def _record(
+    connection_id: int,
+    now: datetime,
+    busy: list[Busy] | None,
+    etag: str,
+    last_modified: str,
+    notes: str = "",
+) -> Outcome:
+    """A good sync: ``busy`` replaces the stored busy times (None: unchanged, a 304)."""
+    connection = _locked(connection_id)
+    if connection is None:  # removed while the feed was read
+        db.session.rollback()
+        return Outcome(ok=False, error="gone")
+    changed = busy is not None and _replace(connection, busy)
+    if busy is not None:
+        connection.etag, connection.last_modified, connection.notes = etag, last_modified, notes
+    connection.last_attempt_at = connection.last_success_at = now
+    connection.last_error, connection.failing_since, connection.outage_reported = "", None, False
+    db.session.commit()
+    return Outcome(ok=True, changed=changed)
+
+
+def _replace(connection: CalendarConnection, busy: list[Busy]) -> bool:
+    stored = db.session.execute(
+        sa.select(ExternalBusy.starts_at, ExternalBusy.ends_at, ExternalBusy.key)
+        .where(ExternalBusy.connection_id == connection.id)
+        .order_by(ExternalBusy.starts_at, ExternalBusy.ends_at, ExternalBusy.key)
+    ).all()
+    if [tuple(row) for row in stored] == [(b.starts_at, b.ends_at, b.key) for b in busy]:
+        return False
+    unchanged = {"schedule_unchanged": True}  # raised below, for this practitioner only
+    db.session.execute(
+        sa.delete(ExternalBusy).where(ExternalBusy.connection_id == connection.id),
+        execution_options=unchanged,
+    )
+    if busy:
+        db.session.execute(
+            sa.insert(ExternalBusy),
+            [
+                dict(
+                    connection_id=connection.id,
+                    practitioner_id=connection.practitioner_id,
+                    starts_at=b.starts_at,
+                    ends_at=b.ends_at,
+                    key=b.key,
+                )
+                for b in busy
+            ],
+            execution_options=unchanged,
+        )
+    raise_versions(db.session(), {connection.practitioner_id})
+    return True
+
+
+def _fail(connection_id: int, now: datetime, message: str) -> Outcome:
+    connection = _locked(connection_id)
+    if connection is None:
+        db.session.rollback()
+        return Outcome(ok=False, error="gone")
+    connection.last_attempt_at = now
+    connection.last_error = message[:300]
+    connection.failing_since = connection.failing_since or now
+    db.session.commit()
+    return Outcome(ok=False, error=message)
