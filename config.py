@@ -101,6 +101,8 @@ class Config:
     # Calendar servers on private or loopback addresses (a clinic's own Nextcloud on its LAN).
     CALENDAR_ALLOW_PRIVATE_HOSTS = _flag("CALENDAR_ALLOW_PRIVATE_HOSTS")
     CALENDAR_MAX_BYTES = int(os.environ.get("CALENDAR_MAX_BYTES", str(5 * 1024 * 1024)))
+    # Minutes between two reads of a practitioner's calendar by `flask worker`.
+    CALENDAR_SYNC_MINUTES = float(os.environ.get("CALENDAR_SYNC_MINUTES", "5"))
 
 
 class ProductionConfig(Config):

@@ -92,8 +92,8 @@ def send_command(retry_now: bool) -> None:
 @click.command("worker")
 @click.option("--interval", default=10.0, show_default=True, help="Seconds between rounds.")
 def worker_command(interval: float) -> None:
-    """Escalate unacknowledged urgent alerts and deliver emails and reminders as they fall
-    due, until stopped (Ctrl+C or SIGTERM)."""
+    """Escalate unacknowledged urgent alerts, read practitioners' own calendars and deliver
+    emails and reminders as they fall due, until stopped (Ctrl+C or SIGTERM)."""
     from clinic.core.extensions import db
     from clinic.intake.alerts import escalate_due
     from clinic.notify.delivery import deliver_due, worker_name
@@ -105,6 +105,11 @@ def worker_command(interval: float) -> None:
         signal.signal(sig, lambda *_: stop.set())
     name = worker_name()
     log.info("Worker %s started; delivering every %s seconds.", name, interval)
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    calendars = threading.Thread(
+        target=_read_calendars, args=(app, stop, interval, log), name="calendars", daemon=True
+    )
+    calendars.start()
     while not stop.is_set():
         try:  # apart from delivery: a failure here must not hold up the emails
             escalated = escalate_due(utc_now())
@@ -123,7 +128,28 @@ def worker_command(interval: float) -> None:
         finally:
             db.session.remove()
         stop.wait(interval)
+    calendars.join(timeout=60)
     log.info("Worker %s stopped.", name)
+
+
+def _read_calendars(app: Flask, stop: threading.Event, interval: float, log) -> None:
+    """Practitioners' own calendars, read in a thread of their own: a slow or silent calendar
+    server holds up nothing but its own sync, never an email."""
+    from clinic.core.extensions import db
+    from clinic.own_calendars.sync import sync_due
+
+    with app.app_context():
+        while not stop.is_set():
+            try:
+                synced = sync_due(utc_now())
+                if synced:
+                    log.info("Calendars: %s read.", synced)
+            except Exception:
+                log.exception("Reading calendars failed; trying again in %s seconds.", interval)
+                db.session.rollback()
+            finally:
+                db.session.remove()
+            stop.wait(interval)
 
 
 def init_app(app: Flask) -> None:

@@ -21,10 +21,10 @@ from flask import current_app
 
 from clinic.availability.schedule_version import raise_versions
 from clinic.core.clinic_settings import clinic_settings
-from clinic.core.database import begin_write, lock_rows
+from clinic.core.database import begin_write, lock_rows, rowcount
 from clinic.core.extensions import db
 from clinic.core.links import uid_domain
-from clinic.core.models import CalendarConnection, ExternalBusy, Practitioner
+from clinic.core.models import CalendarConnection, ConnectionKind, ExternalBusy, Practitioner
 from clinic.outbound.http import OutboundError, fetch
 from clinic.own_calendars.busy_times import Busy, FeedError, read_busy
 from clinic.own_calendars.secrets import SecretsUnavailable, unseal
@@ -45,6 +45,33 @@ class Outcome:
     ok: bool
     changed: bool = False
     error: str = ""
+
+
+def sync_due(now: datetime) -> int:
+    """Sync every feed that is due, each then due again ``CALENDAR_SYNC_MINUTES`` later.
+    Several workers may run this at once: each claims a connection before syncing it."""
+    interval = timedelta(minutes=current_app.config["CALENDAR_SYNC_MINUTES"])
+    due = sa.or_(CalendarConnection.sync_due_at.is_(None), CalendarConnection.sync_due_at <= now)
+    ids = db.session.scalars(
+        sa.select(CalendarConnection.id)
+        .where(due, CalendarConnection.kind == ConnectionKind.ICS.value)
+        .order_by(CalendarConnection.sync_due_at, CalendarConnection.id)
+    ).all()
+    db.session.rollback()
+    synced = 0
+    for connection_id in ids:
+        begin_write()
+        claim = (
+            sa.update(CalendarConnection)
+            .where(CalendarConnection.id == connection_id, due)
+            .values(sync_due_at=now + interval)
+        )
+        claimed = rowcount(db.session.execute(claim)) == 1
+        db.session.commit()
+        if claimed:
+            sync_feed(connection_id, now)
+            synced += 1
+    return synced
 
 
 def sync_feed(connection_id: int, now: datetime) -> Outcome:

@@ -15,7 +15,7 @@ from clinic.core.extensions import db
 from clinic.core.models import CalendarConnection, ExternalBusy, Practitioner
 from clinic.own_calendars.busy_times import read_busy
 from clinic.own_calendars.secrets import seal
-from clinic.own_calendars.sync import sync_feed
+from clinic.own_calendars.sync import sync_due, sync_feed
 from tests.support import factories
 from tests.support.http_servers import http_server
 
@@ -151,3 +151,26 @@ def test_a_page_that_is_not_a_calendar_is_recorded_as_such(app, feed_server, all
         outcome = sync_feed(connection, NOW)
         assert not outcome.ok and "not a calendar" in outcome.error
         assert stored(connection) == []
+
+
+def test_a_round_syncs_the_feeds_that_are_due_and_each_one_once(app, feed_server, allow_loopback):
+    with app.app_context():
+        _doctor, first = connect(feed_server.url + "/cal.ics")
+        second = CalendarConnection(
+            practitioner_id=_doctor,
+            kind="ics",
+            label="Work",
+            secret=seal(feed_server.url + "/cal.ics"),
+            created_at=NOW,
+            sync_due_at=NOW + timedelta(minutes=3),  # not yet
+        )
+        db.session.add(second)
+        db.session.commit()
+        second_id = second.id
+        assert sync_due(NOW) == 1
+        assert len(stored(first)) == 12 and stored(second_id) == []
+        row = db.session.get(CalendarConnection, first)
+        assert row.sync_due_at == NOW + timedelta(minutes=5)  # CALENDAR_SYNC_MINUTES
+        assert sync_due(NOW + timedelta(minutes=1)) == 0  # nothing due
+        assert sync_due(NOW + timedelta(minutes=5)) == 2
+        assert len(feed_server.hits) == 3
