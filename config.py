@@ -103,6 +103,8 @@ class Config:
     CALENDAR_MAX_BYTES = int(os.environ.get("CALENDAR_MAX_BYTES", str(5 * 1024 * 1024)))
     # Minutes between two reads of a practitioner's calendar by `flask worker`.
     CALENDAR_SYNC_MINUTES = float(os.environ.get("CALENDAR_SYNC_MINUTES", "5"))
+    # Hours without a good read after which staff pages say a calendar's busy times are old.
+    CALENDAR_STALE_HOURS = float(os.environ.get("CALENDAR_STALE_HOURS", "24"))
 
 
 class ProductionConfig(Config):

@@ -118,5 +118,5 @@ def test_the_main_staff_pages_have_no_serious_accessibility_violation(browser, s
         assert not trouble, trouble
     finally:
         context.close()
-    assert len(audit.pages) == 16, audit.pages
+    assert len(audit.pages) == 17, audit.pages
     assert audit.report() == []

@@ -149,6 +149,8 @@ def test_every_audited_staff_action_records_the_address_it_came_from(world_path,
         "consult_type_changed",
         "outbox_resend",
         "calendar_feed_rotated",
+        "calendar_connected",
+        "calendar_removed",
         "consults_exported",
         "signed_out",
     }, actions

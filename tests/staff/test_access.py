@@ -15,6 +15,7 @@ from clinic.core.extensions import db
 from clinic.core.models import ConsultType, OutboxMessage, Practitioner
 from tests.support.apps import csrf_token
 from tests.support.availability import availability_places
+from tests.support.own_calendars import connect_feed
 from tests.support.staff import alert_on, seed_staff_clinic, sign_in
 
 OK = "ok"
@@ -66,6 +67,21 @@ WALK = {
     "staff.rotate_calendar": (
         "POST",
         "/staff/calendar/{ada}/rotate",
+        {"desk": 403, "own": OK, "other": 404, "admin": OK},
+    ),
+    "staff.add_own_calendar": (
+        "POST",
+        "/staff/calendar/{ada}/own",
+        {"desk": 403, "own": OK, "other": 404, "admin": OK},
+    ),
+    "staff.sync_own_calendar": (
+        "POST",
+        "/staff/calendar/own/{ada_calendar}/sync",
+        {"desk": 403, "own": OK, "other": 404, "admin": OK},
+    ),
+    "staff.remove_own_calendar": (
+        "POST",
+        "/staff/calendar/own/{ada_calendar}/remove",
         {"desk": 403, "own": OK, "other": 404, "admin": OK},
     ),
     "staff.consult_list": ("GET", "/staff/consults", everyone()),
@@ -136,6 +152,7 @@ def places(app):
         "message": message,
         "kind": db.session.scalar(sa.select(ConsultType.id).limit(1)),
         **availability_places(ids["ada@clinic.test"]),
+        "ada_calendar": connect_feed(ids["ada@clinic.test"]),
     }
 
 

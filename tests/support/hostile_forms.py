@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from tests.support.hostile import form_on
+from tests.support.own_calendars import PUBLIC_FEED
 from tests.support.staff import PASSWORD
 
 # endpoint: (who signs in, the page showing the form, where the form posts)
@@ -79,6 +80,17 @@ POSTS = {
     ),
     "staff.resend_message": ("admin", "/staff/outbox", "/staff/outbox/{failed}/resend"),
     "staff.rotate_calendar": ("admin", "/staff/calendar", "/staff/calendar/{ada}/rotate"),
+    "staff.add_own_calendar": ("admin", "/staff/calendar", "/staff/calendar/{ada}/own"),
+    "staff.sync_own_calendar": (
+        "admin",
+        "/staff/calendar",
+        "/staff/calendar/own/{ada_calendar}/sync",
+    ),
+    "staff.remove_own_calendar": (
+        "admin",
+        "/staff/calendar",
+        "/staff/calendar/own/{ada_calendar}/remove",
+    ),
 }
 
 
@@ -118,33 +130,54 @@ AUDITED_ON_REFUSAL = {
 }
 
 
+class _ByFieldName(dict):
+    """Values by field name; a prefixed name (``feed-3-url``: one form per practitioner on a
+    page) finds the values of its field (``url``)."""
+
+    def _key(self, name: str) -> str:
+        return name if dict.__contains__(self, name) else name.rsplit("-", 1)[-1]
+
+    def get(self, name, default=None):  # type: ignore[override]
+        return dict.get(self, self._key(name), default)
+
+    def __contains__(self, name) -> bool:  # type: ignore[override]
+        return dict.__contains__(self, self._key(name))
+
+    def __getitem__(self, name):
+        return dict.__getitem__(self, self._key(name))
+
+
 def _valid_values() -> dict[str, list[str]]:
     """Values that pass, offered after the page's own where the page shows the field empty, so
     fuzzing reaches the services (a body that changes one field sends the others' last)."""
     soon = (datetime.now(UTC) + timedelta(days=20)).date().isoformat()
-    return {
-        "name": ["Ana Díaz"],
-        "email": ["admin@clinic.test", "ana@example.com"],
-        "phone": ["+44 20 7946 0000"],
-        "reason": ["Family event"],
-        "body": ["Please call first"],
-        "note": ["Training"],
-        "starts": [f"{soon}T09:00"],
-        "ends": [f"{soon}T12:00"],
-        "day": [soon],
-        "start": ["09:00"],
-        "end": ["12:00"],
-        "start_1": ["09:00"],
-        "end_1": ["11:00"],
-        "current": [PASSWORD],
-        "new": ["another long password"],
-        "repeat": ["another long password"],
-        "password": [PASSWORD],
-        "meeting_link": ["https://meet.example.com/{reference}"],
-        "consent": ["y"],
-        "consent_privacy": ["y"],
-        "consent_not_emergency": ["y"],
-    }
+    return _ByFieldName(
+        {
+            "name": ["Ana Díaz"],
+            "email": ["admin@clinic.test", "ana@example.com"],
+            "phone": ["+44 20 7946 0000"],
+            "reason": ["Family event"],
+            "body": ["Please call first"],
+            "note": ["Training"],
+            "starts": [f"{soon}T09:00"],
+            "ends": [f"{soon}T12:00"],
+            "day": [soon],
+            "start": ["09:00"],
+            "end": ["12:00"],
+            "start_1": ["09:00"],
+            "end_1": ["11:00"],
+            "current": [PASSWORD],
+            "new": ["another long password"],
+            "repeat": ["another long password"],
+            "password": [PASSWORD],
+            "meeting_link": ["https://meet.example.com/{reference}"],
+            "consent": ["y"],
+            "consent_privacy": ["y"],
+            "consent_not_emergency": ["y"],
+            "label": ["Home"],
+            "url": [PUBLIC_FEED],
+        }
+    )
 
 
 def _phone_details_page(client) -> str:

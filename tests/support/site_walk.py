@@ -239,6 +239,7 @@ def walk_staff(page: Page, site: Site, visit: Visit) -> None:
     visit(page, "staff availability of one practitioner")
     for path, label in [
         ("/staff/closures", "staff closures"),
+        ("/staff/calendar", "staff calendars"),
         ("/staff/settings", "staff settings"),
         ("/staff/settings/crisis-lines", "staff crisis lines"),
         ("/staff/practitioners", "staff practitioners"),

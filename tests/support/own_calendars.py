@@ -1,0 +1,24 @@
+"""A practitioner's own calendar connected, as the staff page connects one."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from clinic.core.extensions import db
+from clinic.core.models import CalendarConnection, ConnectionKind
+from clinic.own_calendars.secrets import seal
+
+PUBLIC_FEED = "https://calendar.example.com/ada/secret-address/basic.ics"
+
+
+def connect_feed(practitioner_id: int, url: str = PUBLIC_FEED, label: str = "Home") -> int:
+    connection = CalendarConnection(
+        practitioner_id=practitioner_id,
+        kind=ConnectionKind.ICS.value,
+        label=label,
+        secret=seal(url),
+        created_at=datetime.now(UTC),
+    )
+    db.session.add(connection)
+    db.session.commit()
+    return connection.id
