@@ -67,7 +67,7 @@ def test_every_request_goes_to_the_site_itself(browser, sqlite_template, tmp_pat
             context.close()
 
     # The walk went everywhere it should, and asked for styles and scripts along the way.
-    assert len(pages) == 8 + 26 + 2 + 16, pages
+    assert len(pages) == 8 + 26 + 2 + 17, pages
     paths = {urlsplit(url).path for url in requests}
     assert {"/static/css/site.css", "/static/js/timezone.js", "/static/js/intake.js"} <= paths
     elsewhere = sorted({url for url in requests if origin(url) != site.url})
