@@ -23,37 +23,33 @@ from niquests.packages.urllib3.contrib.resolver.system import (  # type: ignore[
 )
 
 from clinic.outbound.addresses import allowed
+from clinic.outbound.urls import (
+    BadAddress,
+    Blocked,
+    OutboundError,
+    TooLarge,
+    TooSlow,
+    Unreachable,
+    checked_url,
+)
+
+__all__ = [
+    "BadAddress",
+    "Blocked",
+    "Fetched",
+    "OutboundError",
+    "SafeSession",
+    "TooLarge",
+    "TooSlow",
+    "Unreachable",
+    "checked_url",
+    "fetch",
+]
 
 MAX_REDIRECTS = 5
 MAX_BYTES = 5 * 1024 * 1024
 TIMEOUT = (5.0, 10.0)  # seconds to connect; seconds any one read may wait
 DEADLINE = 30.0  # seconds to read a whole body
-MAX_URL = 2000
-
-
-class OutboundError(Exception):
-    """A request refused or failed; the message says why, in plain words, and names no
-    secret (a calendar's address can be one)."""
-
-
-class BadAddress(OutboundError):
-    """Not an address this product will fetch (the scheme, credentials in it, no host)."""
-
-
-class Blocked(OutboundError):
-    """The host is, or leads to, an address outbound requests may not reach."""
-
-
-class TooLarge(OutboundError):
-    pass
-
-
-class TooSlow(OutboundError):
-    pass
-
-
-class Unreachable(OutboundError):
-    """No answer: refused, timed out, a TLS or DNS failure, or too many redirects."""
 
 
 @dataclass(frozen=True)
@@ -61,25 +57,6 @@ class Fetched:
     status: int
     headers: dict[str, str]
     body: bytes
-
-
-def checked_url(url: str) -> str:
-    """``url`` as it will be fetched (``webcal://`` is HTTPS), or ``BadAddress``."""
-    url = url.strip()
-    if len(url) > MAX_URL:
-        raise BadAddress(f"That address is longer than {MAX_URL} characters.")
-    if url.lower().startswith("webcal://"):
-        url = "https://" + url[len("webcal://") :]
-    try:
-        parts = urlsplit(url)
-        parts.port  # noqa: B018 - raises ValueError for a port that is not a number
-    except ValueError:
-        raise BadAddress("That is not a web address.") from None
-    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
-        raise BadAddress("Please give a web address starting with https://, http:// or webcal://.")
-    if parts.username is not None or parts.password is not None:
-        raise BadAddress("Please leave the user name and password out of the address.")
-    return url
 
 
 class _CheckedResolver(SystemResolver):  # type: ignore[misc]

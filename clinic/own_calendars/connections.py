@@ -15,7 +15,7 @@ from clinic.core.database import begin_write, lock_rows
 from clinic.core.errors import ClinicError
 from clinic.core.extensions import db
 from clinic.core.models import CalendarConnection, ConnectionKind, Practitioner, StaffUser
-from clinic.outbound.http import BadAddress, checked_url
+from clinic.outbound.urls import BadAddress, checked_url
 from clinic.own_calendars.secrets import seal
 
 MAX_CONNECTIONS = 10  # per practitioner
