@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import icalendar
@@ -21,6 +21,9 @@ import recurring_ical_events  # type: ignore[import-untyped]
 
 MAX_EVENTS = 20_000  # events and overrides in one calendar, before expansion
 MAX_BUSY = 5_000  # occurrences within the window: some 14 a day for a year
+# Events come in order of their start as the feed writes it; a floating or all-day one read
+# in a zone can move by up to a day, so reading stops a day past the window.
+_ZONE_SLACK = timedelta(days=1)
 
 
 class FeedError(ValueError):
@@ -60,20 +63,24 @@ def read_busy(
     ]
     unknown = _unknown_zones(events)
     busy: set[Busy] = set()
+    seen = 0
     try:
-        occurrences = recurring_ical_events.of(calendar, skip_bad_series=True).between(
-            window_start, window_end
-        )
+        # Lazily, in order of start: a series repeating every second costs no more than the
+        # occurrences read before the cap or the window's end stops the reading.
+        occurrences = recurring_ical_events.of(calendar, skip_bad_series=True).after(window_start)
         for event in occurrences:
+            starts = _utc(event.start, floating_zone, zone)
+            if starts >= window_end + _ZONE_SLACK:  # no later event can start in the window
+                break
+            seen += 1
+            if seen > MAX_BUSY:
+                raise FeedError(f"The calendar has more than {MAX_BUSY:,} events in the window.")
             if _not_busy(event, own_uid_suffix):
                 continue
-            starts = _utc(event.start, floating_zone, zone)
             ends = _utc(event.end, floating_zone, zone)
             if ends <= starts or ends <= window_start or starts >= window_end:
                 continue
             busy.add(Busy(starts, ends, _key(event, starts)))
-            if len(busy) > MAX_BUSY:
-                raise FeedError(f"The calendar has more than {MAX_BUSY:,} events in the window.")
     except FeedError:
         raise
     except Exception as error:  # noqa: BLE001 - a library's surprise is the feed's fault

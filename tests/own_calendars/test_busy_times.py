@@ -4,6 +4,7 @@ be wrong, refused with a plain reason."""
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -163,3 +164,11 @@ def test_a_series_with_too_many_occurrences_in_the_window_is_refused():
     every_minute = _event("busy", ":20260301T000000Z", ":20260301T000100Z", "RRULE:FREQ=MINUTELY")
     with pytest.raises(FeedError, match="more than 5,000 events in the window"):
         read_busy(_calendar(every_minute), *WINDOW, ZoneInfo("UTC"))
+
+
+def test_a_series_repeating_every_second_is_refused_without_expanding_it_all():
+    every_second = _event("busy", ":20260301T000000Z", ":20260301T000001Z", "RRULE:FREQ=SECONDLY")
+    started = time.monotonic()
+    with pytest.raises(FeedError, match="more than 5,000 events in the window"):
+        read_busy(_calendar(every_second), *WINDOW, ZoneInfo("UTC"))
+    assert time.monotonic() - started < 30  # the whole month would be 2.7 million
