@@ -55,7 +55,7 @@ DEADLINE = 30.0  # seconds to read a whole body
 @dataclass(frozen=True)
 class Fetched:
     status: int
-    headers: dict[str, str]
+    headers: dict[str, str]  # names in lower case (HTTP/2 sends them so; HTTP/1.1 need not)
     body: bytes
 
 
@@ -169,12 +169,13 @@ def fetch(
     try:
         with session:
             response = session.get(url, headers=headers or {}, allow_redirects=True)
-            return Fetched(
-                response.status_code or 0, dict(response.headers), response.content or b""
-            )
+            headers = {name.lower(): value for name, value in response.headers.items()}
+            return Fetched(response.status_code or 0, headers, response.content or b"")
     except niquests.exceptions.TooManyRedirects:
         raise Unreachable(f"{host} redirected more than {MAX_REDIRECTS} times.") from None
     except niquests.exceptions.Timeout:
         raise TooSlow(f"{host} did not answer in time.") from None
-    except niquests.exceptions.RequestException as error:
+    except OutboundError:
+        raise
+    except Exception as error:  # noqa: BLE001 - the client's other errors (an unparsable host...)
         raise Unreachable(f"Couldn't reach {host} ({type(error).__name__}).") from None

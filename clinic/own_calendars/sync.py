@@ -12,6 +12,7 @@ message and when it began; the busy times of the last good sync stay in force.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -29,7 +30,12 @@ from clinic.outbound.http import OutboundError, fetch
 from clinic.own_calendars.busy_times import Busy, FeedError, read_busy
 from clinic.own_calendars.secrets import SecretsUnavailable, unseal
 
+log = logging.getLogger("clinic.own_calendars")
+
 LOOK_BACK = timedelta(days=1)  # busy times that began before now may still be running
+# Read a week past the booking horizon, so an unchanged feed can answer 304 for a week
+# before the window needed outgrows what was read.
+READ_AHEAD = timedelta(days=7)
 
 STATUS_MESSAGES = {
     401: "The calendar server asked for a password: the address may have been reset; copy it "
@@ -69,7 +75,12 @@ def sync_due(now: datetime) -> int:
         claimed = rowcount(db.session.execute(claim)) == 1
         db.session.commit()
         if claimed:
-            sync_feed(connection_id, now)
+            try:
+                sync_feed(connection_id, now)
+            except Exception:  # noqa: BLE001 - one calendar's surprise must not stop the round
+                db.session.rollback()
+                log.exception("Reading calendar %s failed unexpectedly.", connection_id)
+                _fail(connection_id, now, "The calendar could not be read (an unexpected error).")
             synced += 1
     return synced
 
@@ -82,9 +93,13 @@ def sync_feed(connection_id: int, now: datetime) -> Outcome:
     practitioner = db.session.get(Practitioner, connection.practitioner_id)
     assert practitioner is not None  # the connection goes with its practitioner
     zone = ZoneInfo(practitioner.timezone)
-    window = (now - LOOK_BACK, now + timedelta(days=clinic_settings().horizon_days + 1))
-    validators = {"If-None-Match": connection.etag} if connection.etag else {}
-    if connection.last_modified:
+    needed = now + timedelta(days=clinic_settings().horizon_days + 1)
+    window = (now - LOOK_BACK, needed + READ_AHEAD)
+    validators = {}
+    covered = connection.covered_until is not None and connection.covered_until >= needed
+    if covered and connection.etag:  # else the feed is read in full, for the whole window
+        validators["If-None-Match"] = connection.etag
+    if covered and connection.last_modified:
         validators["If-Modified-Since"] = connection.last_modified
     config = current_app.config
     try:
@@ -113,19 +128,22 @@ def sync_feed(connection_id: int, now: datetime) -> Outcome:
         connection_id,
         now,
         reading.busy,
-        got.headers.get("ETag", "")[:200],
-        got.headers.get("Last-Modified", "")[:100],
+        got.headers.get("etag", "")[:200],
+        got.headers.get("last-modified", "")[:100],
         notes,
+        covered_until=window[1],
     )
 
 
 def _locked(connection_id: int) -> CalendarConnection | None:
-    """The connection, its practitioner's row locked as a booking locks it."""
+    """The connection, its practitioner's row locked as a booking locks it (and as removing
+    it does); None when it was removed meanwhile."""
     begin_write()
     connection = db.session.get(CalendarConnection, connection_id)
-    if connection is not None:
-        lock_rows(Practitioner, [connection.practitioner_id])
-    return connection
+    if connection is None:
+        return None
+    lock_rows(Practitioner, [connection.practitioner_id])
+    return db.session.get(CalendarConnection, connection_id, populate_existing=True)
 
 
 def _record(
@@ -135,6 +153,7 @@ def _record(
     etag: str,
     last_modified: str,
     notes: str = "",
+    covered_until: datetime | None = None,
 ) -> Outcome:
     """A good sync: ``busy`` replaces the stored busy times (None: unchanged, a 304)."""
     connection = _locked(connection_id)
@@ -144,6 +163,7 @@ def _record(
     changed = busy is not None and _replace(connection, busy)
     if busy is not None:
         connection.etag, connection.last_modified, connection.notes = etag, last_modified, notes
+        connection.covered_until = covered_until
     connection.last_attempt_at = connection.last_success_at = now
     connection.last_error, connection.failing_since, connection.outage_reported = "", None, False
     db.session.commit()

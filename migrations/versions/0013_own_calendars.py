@@ -29,6 +29,7 @@ def upgrade():
     sa.Column('push_calendar', sa.String(length=2000), nullable=False),
     sa.Column('etag', sa.String(length=200), nullable=False),
     sa.Column('last_modified', sa.String(length=100), nullable=False),
+    sa.Column('covered_until', sa.DateTime(timezone=True), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('sync_due_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('last_attempt_at', sa.DateTime(timezone=True), nullable=True),

@@ -71,7 +71,7 @@ def test_the_busy_times_stored_are_the_feeds(app, feed_server, allow_loopback):
         outcome = sync_feed(connection, NOW)
         assert outcome.ok and outcome.changed, outcome
         expected = read_busy(
-            FEED, NOW - timedelta(days=1), NOW + timedelta(days=61), ZoneInfo("Europe/London")
+            FEED, NOW - timedelta(days=1), NOW + timedelta(days=68), ZoneInfo("Europe/London")
         )
         assert stored(connection) == [(b.starts_at, b.ends_at) for b in expected.busy]
         assert len(stored(connection)) == 12  # the school runs to 15 April, and four others
@@ -174,3 +174,50 @@ def test_a_round_syncs_the_feeds_that_are_due_and_each_one_once(app, feed_server
         assert sync_due(NOW + timedelta(minutes=1)) == 0  # nothing due
         assert sync_due(NOW + timedelta(minutes=5)) == 2
         assert len(feed_server.hits) == 3
+
+
+def test_an_unchanged_feed_is_read_in_full_once_the_window_moves_past_its_last_read(
+    app, feed_server, allow_loopback
+):
+    """A 304 keeps the busy times read for the old window: when the days move on past it (or
+    the horizon grows), the feed is asked without its ETag and read for the whole window."""
+    with app.app_context():
+        _doctor, connection = connect(feed_server.url + "/cal.ics")
+        sync_feed(connection, NOW)
+        sync_feed(connection, NOW + timedelta(hours=1))
+        assert feed_server.asked[-1].get("If-None-Match") == '"v1"'
+        assert db.session.get(CalendarConnection, connection).covered_until == NOW + timedelta(
+            days=61 + 7  # the horizon, a day, and a week read ahead
+        )
+        sync_feed(connection, NOW + timedelta(days=6))
+        assert feed_server.asked[-1].get("If-None-Match") == '"v1"'  # still covered
+        sync_feed(connection, NOW + timedelta(days=8))
+        assert "If-None-Match" not in feed_server.asked[-1]
+        covered = db.session.get(CalendarConnection, connection).covered_until
+        assert covered == NOW + timedelta(days=8 + 68)
+        sync_feed(connection, NOW + timedelta(days=8, hours=1))
+        assert feed_server.asked[-1].get("If-None-Match") == '"v1"'
+        db.session.execute(sa.text("UPDATE clinic_settings SET horizon_days = 90"))
+        db.session.commit()
+        sync_feed(connection, NOW + timedelta(days=8, hours=2))
+        assert "If-None-Match" not in feed_server.asked[-1]
+
+
+def test_a_calendar_that_fails_unexpectedly_is_recorded_and_the_round_goes_on(
+    app, feed_server, allow_loopback
+):
+    with app.app_context():
+        _doctor, broken = connect("http://a..b/cal.ics")  # the HTTP client can't parse it
+        second = CalendarConnection(
+            practitioner_id=_doctor,
+            kind="ics",
+            label="Work",
+            secret=seal(feed_server.url + "/cal.ics"),
+            created_at=NOW,
+        )
+        db.session.add(second)
+        db.session.commit()
+        second_id = second.id
+        assert sync_due(NOW) == 2
+        assert db.session.get(CalendarConnection, broken).failing_since == NOW
+        assert len(stored(second_id)) == 12

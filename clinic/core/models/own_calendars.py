@@ -34,9 +34,12 @@ class CalendarConnection(Model):
     username: Mapped[str] = mapped_column(sa.String(200), default="")
     busy_calendars: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
     push_calendar: Mapped[str] = mapped_column(sa.String(2000), default="")
-    # An ICS feed's validators, for conditional GETs.
+    # An ICS feed's validators, for conditional GETs, and the end of the window its stored
+    # busy times were read for: a feed unchanged since is read in full once the window
+    # needed reaches past it (the days move on; the horizon may grow).
     etag: Mapped[str] = mapped_column(sa.String(200), default="")
     last_modified: Mapped[str] = mapped_column(sa.String(100), default="")
+    covered_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     # How syncing goes: shown on the staff page; an outage is emailed about once.
     sync_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
