@@ -99,6 +99,9 @@ def lock_rows(model, ids) -> None:
     db.session.execute(stmt.with_for_update()).all()
 
 
+MAX_ROW_ID = 2**63 - 1  # the largest id a database row can have
+
+
 def rowcount(result: sa.Result[Any]) -> int:
     """How many rows an UPDATE or DELETE matched. ``Session.execute`` is typed to return a
     ``Result``; for those statements it is a ``CursorResult``, which has the count."""

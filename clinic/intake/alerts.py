@@ -17,7 +17,7 @@ from sqlalchemy.orm import joinedload
 
 from clinic.core.audit import audit
 from clinic.core.clinic_settings import clinic_settings
-from clinic.core.database import begin_write
+from clinic.core.database import MAX_ROW_ID, begin_write
 from clinic.core.errors import ClinicError
 from clinic.core.extensions import db
 from clinic.core.formatting import parse_zone, stored_zone, when_label
@@ -160,9 +160,6 @@ class AlertRefused(ClinicError):
     """The alert can't be acknowledged as asked (a plain-language reason)."""
 
     status = 409
-
-
-MAX_ROW_ID = 2**63 - 1  # the largest id a database row can have
 
 
 def acknowledge_alert(

@@ -24,7 +24,8 @@ def embedded_ipv4(address: IPAddress) -> IPAddress:
 
 
 def allowed(address: IPAddress, *, allow_private: bool) -> bool:
-    """Public addresses always; loopback and private ones (RFC 1918, fc00::/7, 100.64/10)
+    """Public addresses always; loopback and private ones (RFC 1918, fc00::/7, the old
+    site-local fec0::/10, 100.64/10)
     only with ``allow_private``; link-local (169.254.169.254, cloud metadata, included),
     unspecified, multicast, broadcast and reserved addresses never."""
     address = embedded_ipv4(address)
@@ -35,7 +36,9 @@ def allowed(address: IPAddress, *, allow_private: bool) -> bool:
         or address == _BROADCAST
     ):
         return False
-    if address.is_loopback:
+    if address.is_loopback or (
+        isinstance(address, ipaddress.IPv6Address) and address.is_site_local
+    ):
         return allow_private
     if address.is_reserved:
         return False

@@ -104,7 +104,11 @@ def remove(connection: CalendarConnection, user: StaffUser, now: datetime, *, ad
 def read_again_soon(connection: CalendarConnection, now: datetime) -> None:
     """ "Sync now": the next round of ``flask worker`` reads it."""
     begin_write()
-    connection.sync_due_at = now
+    db.session.execute(  # a statement: nothing to fail if it was removed a moment ago
+        sa.update(CalendarConnection)
+        .where(CalendarConnection.id == connection.id)
+        .values(sync_due_at=now)
+    )
     db.session.commit()
 
 

@@ -14,6 +14,7 @@ from clinic.accounts.access import roles_required
 from clinic.calendar import feed as feeds
 from clinic.core.audit import audit
 from clinic.core.clock import utc_now
+from clinic.core.database import MAX_ROW_ID
 from clinic.core.extensions import db
 from clinic.core.formatting import stored_zone
 from clinic.core.models import CalendarConnection, Practitioner, Role
@@ -63,6 +64,11 @@ def _feed_form(practitioner_id: int, **kwargs) -> FeedForm:
     return form
 
 
+def _forget_address(form: FeedForm) -> None:
+    """A refused form is shown again without the address typed: it is a secret."""
+    form.url.raw_data, form.url.data = None, ""
+
+
 def _editable(practitioner_id: int) -> Practitioner:
     practitioner = next((p for p in _visible() if p.id == practitioner_id), None)
     if practitioner is None:
@@ -71,6 +77,8 @@ def _editable(practitioner_id: int) -> Practitioner:
 
 
 def _connection(connection_id: int) -> CalendarConnection:
+    if not 0 < connection_id <= MAX_ROW_ID:  # a number no row can have (and SQLite can't bind)
+        abort(404, description="There is no such calendar.")
     connection = db.session.get(CalendarConnection, connection_id)
     if connection is None:
         abort(404, description="There is no such calendar.")
@@ -128,6 +136,7 @@ def add_own_calendar(practitioner_id: int):
                 "times are read within a few minutes."
             )
             return redirect(url_for("staff.calendars"), code=303)
+    _forget_address(form)
     return _page({practitioner_id: form}, 422)
 
 

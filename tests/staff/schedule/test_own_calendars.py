@@ -71,7 +71,7 @@ def test_a_practitioner_connects_a_calendar_kept_secret(app, client, ada):
         ("Home", "my calendar", "starting with https://"),
         ("Home", "", "paste the calendar"),
         ("", SECRET, "give the calendar a name"),
-        ("Home\x00", SECRET, ""),
+        ("Home\x00", SECRET, "ordinary punctuation"),
     ],
 )
 def test_an_address_that_cant_be_used_is_refused_beside_the_field(
@@ -81,6 +81,7 @@ def test_an_address_that_cant_be_used_is_refused_beside_the_field(
     response = connect(client, ada, label, url)
     assert response.status_code == 422
     assert 'class="error"' in response.text and says in response.text
+    assert "MTIzNDU2Nzg5MDEyMzQ1Nj" not in response.text  # the address typed is not shown back
     with app.app_context():
         assert connections() == []
 
@@ -153,3 +154,12 @@ def test_sync_now_and_remove(app, client, ada):
         assert db.session.scalar(sa.select(sa.func.count()).select_from(ExternalBusy)) == 0
         assert db.session.get(Practitioner, ada).schedule_version > version
     assert "None connected yet" in client.get("/staff/calendar").text
+
+
+@pytest.mark.parametrize("number", ["0", "99999999999999999999", str(2**63)])
+def test_a_calendar_number_no_row_can_have_is_not_found(client, ada, number):
+    assert sign_in(client, "admin").status_code == 303
+    token = csrf_token(client.get("/staff/calendar").text)
+    for action in ("sync", "remove"):
+        response = client.post(f"/staff/calendar/own/{number}/{action}", data={"csrf_token": token})
+        assert response.status_code == 404
