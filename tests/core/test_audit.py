@@ -3,7 +3,6 @@ to the services they call, and a command run on the server records none."""
 
 from __future__ import annotations
 
-import shutil
 from datetime import UTC, datetime
 
 import pytest
@@ -12,8 +11,8 @@ import sqlalchemy as sa
 from clinic.core.audit import audit
 from clinic.core.extensions import db
 from clinic.core.models import AuditEvent
-from tests.support.apps import csrf_token, make_app
-from tests.support.hostile import form_on, seed_world, sqlite_app
+from tests.support.apps import csrf_token
+from tests.support.hostile import form_on, seed_world_file, sqlite_app
 from tests.support.hostile_forms import GETS, POSTS, SENT_TO, _phone_details_page, _valid_values
 from tests.support.staff import seed_staff_clinic, sign_in
 
@@ -48,12 +47,7 @@ def test_the_address_is_kept_to_its_column_width(app):
 @pytest.fixture
 def world_path(tmp_path, sqlite_template):
     path = tmp_path / "world.db"
-    shutil.copy(sqlite_template, path)
-    app = make_app(f"sqlite:///{path}")
-    with app.app_context():
-        places = seed_world()
-        db.session.remove()
-        db.engine.dispose()
+    places = seed_world_file(path, sqlite_template)
     return path, places
 
 

@@ -48,6 +48,17 @@ def sqlite_app(template, tmp_path, **extra):
             db.engine.dispose()
 
 
+def seed_world_file(path, template) -> dict:
+    """A copy of the migrated ``template`` at ``path`` with ``seed_world`` in it: its places."""
+    shutil.copy(template, path)
+    app = make_app(f"sqlite:///{path}")
+    with app.app_context():
+        places = seed_world()
+        db.session.remove()
+        db.engine.dispose()
+    return places
+
+
 def seed_world() -> dict:
     """The staff clinic (Dr Ada's consult ``ref`` with an urgent intake and its open ``alert``),
     and for the other forms: Dr Ben's consult ``ref2`` whose link ``token`` is known, Dr Ada's

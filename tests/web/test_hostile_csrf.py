@@ -6,13 +6,10 @@ filled in so that with the token the post would be accepted.
 
 from __future__ import annotations
 
-import shutil
-
 import pytest
 
-from clinic.core.extensions import db
-from tests.support.apps import csrf_token, make_app
-from tests.support.hostile import digest, seed_world, sqlite_app
+from tests.support.apps import csrf_token
+from tests.support.hostile import digest, seed_world_file, sqlite_app
 from tests.support.hostile_forms import POSTS, _fields, _phone_details_page
 from tests.support.hostile_values import encode
 from tests.support.staff import sign_in
@@ -21,12 +18,7 @@ from tests.support.staff import sign_in
 @pytest.fixture(scope="module")
 def world_file(tmp_path_factory, sqlite_template):
     path = tmp_path_factory.mktemp("csrf") / "world.db"
-    shutil.copy(sqlite_template, path)
-    app = make_app(f"sqlite:///{path}")
-    with app.app_context():
-        places = seed_world()
-        db.session.remove()
-        db.engine.dispose()
+    places = seed_world_file(path, sqlite_template)
     return path, places
 
 

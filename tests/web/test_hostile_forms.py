@@ -16,17 +16,15 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-from clinic.core.extensions import db
 from clinic.intake.questionnaire import SECTIONS
 from tests.support.apps import make_app
-from tests.support.hostile import digest, form_on, seed_world, sqlite_app
+from tests.support.hostile import digest, form_on, seed_world_file, sqlite_app
 from tests.support.hostile_forms import (
     AUDITED_ON_REFUSAL,
     GETS,
@@ -58,12 +56,7 @@ class World:
 def world(tmp_path_factory, sqlite_template) -> World:
     """The seeded clinic, made once; each test works on its own copy of the file."""
     path = tmp_path_factory.mktemp("world") / "world.db"
-    shutil.copy(sqlite_template, path)
-    app = make_app(f"sqlite:///{path}")
-    with app.app_context():
-        places = seed_world()
-        db.session.remove()
-        db.engine.dispose()
+    places = seed_world_file(path, sqlite_template)
     return World(path, places)
 
 
