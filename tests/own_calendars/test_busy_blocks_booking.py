@@ -10,10 +10,11 @@ import pytest
 import sqlalchemy as sa
 
 from clinic.core.extensions import db
-from clinic.core.models import Appointment, CalendarConnection, ExternalBusy
+from clinic.core.models import Appointment, ExternalBusy
 from tests.support import factories
 from tests.support.api import body
 from tests.support.booking import fill_details, hold
+from tests.support.own_calendars import connect_feed
 
 NOW = datetime.now(UTC)
 
@@ -27,14 +28,9 @@ def doctor(app):
 
 def make_busy(doctor_id: int, start: datetime, end: datetime) -> None:
     """As a sync stores it: a connection of the practitioner's, and a busy time of it."""
-    connection = CalendarConnection(
-        practitioner_id=doctor_id, kind="ics", label="Home", secret=b"-", created_at=NOW
-    )
-    db.session.add(connection)
-    db.session.flush()
     db.session.add(
         ExternalBusy(
-            connection_id=connection.id,
+            connection_id=connect_feed(doctor_id),
             practitioner_id=doctor_id,
             starts_at=start,
             ends_at=end,

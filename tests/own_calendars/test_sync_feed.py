@@ -14,10 +14,10 @@ import sqlalchemy as sa
 from clinic.core.extensions import db
 from clinic.core.models import CalendarConnection, ExternalBusy, Practitioner
 from clinic.own_calendars.busy_times import read_busy
-from clinic.own_calendars.secrets import seal
 from clinic.own_calendars.sync import sync_due, sync_feed
 from tests.support import factories
 from tests.support.http_servers import http_server
+from tests.support.own_calendars import connect_feed
 
 FEED = (Path(__file__).parent / "feeds" / "google.ics").read_bytes()
 NOW = datetime(2026, 3, 15, 12, 0, tzinfo=UTC)  # the feed's events are in the weeks after
@@ -39,12 +39,7 @@ def connect(url: str) -> tuple[int, int]:
     """A practitioner in London with an ICS connection to ``url``: (practitioner, connection)."""
     factories.clinic(horizon_days=60)
     doctor = factories.practitioner(timezone="Europe/London")
-    connection = CalendarConnection(
-        practitioner_id=doctor.id, kind="ics", label="Home", secret=seal(url), created_at=NOW
-    )
-    db.session.add(connection)
-    db.session.commit()
-    return doctor.id, connection.id
+    return doctor.id, connect_feed(doctor.id, url, created_at=NOW)
 
 
 def stored(connection_id: int) -> list[tuple[datetime, datetime]]:
@@ -156,17 +151,13 @@ def test_a_page_that_is_not_a_calendar_is_recorded_as_such(app, feed_server, all
 def test_a_round_syncs_the_feeds_that_are_due_and_each_one_once(app, feed_server, allow_loopback):
     with app.app_context():
         _doctor, first = connect(feed_server.url + "/cal.ics")
-        second = CalendarConnection(
-            practitioner_id=_doctor,
-            kind="ics",
-            label="Work",
-            secret=seal(feed_server.url + "/cal.ics"),
+        second_id = connect_feed(
+            _doctor,
+            feed_server.url + "/cal.ics",
+            "Work",
             created_at=NOW,
             sync_due_at=NOW + timedelta(minutes=3),  # not yet
         )
-        db.session.add(second)
-        db.session.commit()
-        second_id = second.id
         assert sync_due(NOW) == 1
         assert len(stored(first)) == 12 and stored(second_id) == []
         row = db.session.get(CalendarConnection, first)
@@ -208,16 +199,7 @@ def test_a_calendar_that_fails_unexpectedly_is_recorded_and_the_round_goes_on(
 ):
     with app.app_context():
         _doctor, broken = connect("http://a..b/cal.ics")  # the HTTP client can't parse it
-        second = CalendarConnection(
-            practitioner_id=_doctor,
-            kind="ics",
-            label="Work",
-            secret=seal(feed_server.url + "/cal.ics"),
-            created_at=NOW,
-        )
-        db.session.add(second)
-        db.session.commit()
-        second_id = second.id
+        second_id = connect_feed(_doctor, feed_server.url + "/cal.ics", "Work", created_at=NOW)
         assert sync_due(NOW) == 2
         assert db.session.get(CalendarConnection, broken).failing_since == NOW
         assert len(stored(second_id)) == 12

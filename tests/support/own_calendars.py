@@ -11,13 +11,17 @@ from clinic.own_calendars.secrets import seal
 PUBLIC_FEED = "https://calendar.example.com/ada/secret-address/basic.ics"
 
 
-def connect_feed(practitioner_id: int, url: str = PUBLIC_FEED, label: str = "Home") -> int:
+def connect_feed(
+    practitioner_id: int, url: str = PUBLIC_FEED, label: str = "Home", **columns: object
+) -> int:
+    """The connection's id; ``columns`` set others (``created_at``, ``sync_due_at``...)."""
+    values: dict[str, object] = {"created_at": datetime.now(UTC), **columns}
     connection = CalendarConnection(
         practitioner_id=practitioner_id,
         kind=ConnectionKind.ICS.value,
         label=label,
         secret=seal(url),
-        created_at=datetime.now(UTC),
+        **values,
     )
     db.session.add(connection)
     db.session.commit()
