@@ -64,6 +64,9 @@ class _Handler(BaseHTTPRequestHandler):
             elif path == "/slow":
                 time.sleep(3)
                 self._send(200, b"late")
+            elif path == "/silent":  # a long wait, within a client's read timeout
+                time.sleep(4)
+                self._send(503)
             else:
                 self._send(404)
         except (BrokenPipeError, ConnectionResetError):
