@@ -18,8 +18,6 @@ from clinic.core.models import CalendarConnection, ConnectionKind, Practitioner,
 from clinic.outbound.urls import BadAddress, checked_url
 from clinic.own_calendars.secrets import seal
 
-MAX_CONNECTIONS = 10  # per practitioner
-
 
 class ConnectionRefused(ClinicError):
     status = 422
@@ -32,10 +30,6 @@ class Status:
     connection: CalendarConnection
     state: str  # "waiting" (never read yet), "ok", "stale" (old busy times), "failing"
 
-    @property
-    def failing(self) -> bool:
-        return self.state == "failing"
-
 
 def add_feed(
     practitioner_id: int, label: str, url: str, user: StaffUser, now: datetime, *, address: str
@@ -47,15 +41,6 @@ def add_feed(
         raise ConnectionRefused(str(problem), field="url") from None
     secret = seal(url)
     begin_write()
-    lock_rows(Practitioner, [practitioner_id])
-    count = db.session.scalar(
-        sa.select(sa.func.count()).where(CalendarConnection.practitioner_id == practitioner_id)
-    )
-    if (count or 0) >= MAX_CONNECTIONS:
-        db.session.rollback()
-        raise ConnectionRefused(
-            f"At most {MAX_CONNECTIONS} calendars can be connected.", field="label"
-        )
     connection = CalendarConnection(
         practitioner_id=practitioner_id,
         kind=ConnectionKind.ICS.value,
