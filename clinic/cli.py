@@ -133,9 +133,10 @@ def worker_command(interval: float) -> None:
 
 
 def _read_calendars(app: Flask, stop: threading.Event, interval: float, log) -> None:
-    """Practitioners' own calendars, read in a thread of their own: a slow or silent calendar
-    server holds up nothing but its own sync, never an email."""
+    """Practitioners' own calendars, read and written in a thread of their own: a slow or
+    silent calendar server holds up nothing but its own calendars, never an email."""
     from clinic.core.extensions import db
+    from clinic.own_calendars.push import push_due
     from clinic.own_calendars.sync import sync_due
 
     with app.app_context():
@@ -144,6 +145,9 @@ def _read_calendars(app: Flask, stop: threading.Event, interval: float, log) -> 
                 synced = sync_due(utc_now())
                 if synced:
                     log.info("Calendars: %s read.", synced)
+                pushed = push_due(utc_now())
+                if pushed:
+                    log.info("Calendars: %s consults copied or removed.", pushed)
             except Exception:
                 log.exception("Reading calendars failed; trying again in %s seconds.", interval)
                 db.session.rollback()

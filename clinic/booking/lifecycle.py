@@ -48,6 +48,7 @@ from clinic.core.models import (
     Status,
 )
 from clinic.notify.outbox import drop_reminders, notify_cancelled, notify_rescheduled
+from clinic.own_calendars.push import consult_changed
 from clinic.scheduling.slots import slot_at
 
 OUTCOMES = (Status.COMPLETED.value, Status.NO_SHOW.value)
@@ -240,6 +241,7 @@ def move(appointment: Appointment, new_start: datetime, now: datetime) -> None:
     appointment.sequence += 1
     appointment.updated_at = now
     notify_rescheduled(appointment, settings, previous, now)
+    consult_changed(appointment, now)
 
 
 def mark_cancelled(appointment: Appointment, reason: str, now: datetime) -> None:
@@ -251,6 +253,7 @@ def mark_cancelled(appointment: Appointment, reason: str, now: datetime) -> None
     appointment.sequence += 1
     appointment.updated_at = now
     notify_cancelled(appointment, now)
+    consult_changed(appointment, now)
 
 
 def _lock(find: Callable[[], Appointment]) -> Appointment:

@@ -31,6 +31,7 @@ from clinic.core.extensions import db
 from clinic.core.links import LINK_LIFETIME_AFTER_CONSULT, hash_token, link_token, new_link_salt
 from clinic.core.models import Appointment, Patient, Practitioner, Status
 from clinic.notify.outbox import notify_booked
+from clinic.own_calendars.push import consult_changed
 from clinic.scheduling import Availability, Interval, OpenTime, Rules
 from clinic.scheduling.slots import slot_at
 
@@ -248,6 +249,7 @@ def _confirm(appointment: Appointment, details: PatientDetails, now: datetime) -
     appointment.not_emergency_ack_at = now
     appointment.updated_at = now
     notify_booked(appointment, clinic_settings(), now)
+    consult_changed(appointment, now)
 
 
 def expire_lapsed_holds(practitioner_ids: list[int], now: datetime) -> None:

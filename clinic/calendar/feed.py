@@ -171,6 +171,33 @@ def feed_bytes(feed: Feed) -> bytes:
     return feed_calendar([_event(feed, consult) for consult in feed.consults], feed.title)
 
 
+def stored_copy(appointment: Appointment, settings: ClinicSettings) -> bytes:
+    """The consult as the practitioner's own CalDAV calendar keeps it: the event the feed
+    shows (the same UID, SEQUENCE, title and text), less organizer and attendees."""
+    practitioner, patient = appointment.practitioner, appointment.patient
+    feed = Feed(
+        title="",
+        full_names=settings.feed_full_names,
+        organizer=Person("", ""),
+        practitioner=Person(practitioner.email, practitioner.name),
+        meeting_link=practitioner.meeting_link,
+        staff_link=absolute_url("/staff/consults/"),
+        consults=(),
+    )
+    consult = Consult(
+        appointment.calendar_uid,
+        appointment.sequence,
+        appointment.updated_at,
+        appointment.starts_at,
+        appointment.ends_at,
+        appointment.status,
+        appointment.reference,
+        appointment.consult_type.name,
+        patient.name if patient is not None else None,
+    )
+    return ics.stored_calendar(_event(feed, consult))
+
+
 def _event(feed: Feed, consult: Consult) -> ConsultEvent:
     if consult.patient is None:
         summary = consult.kind

@@ -92,6 +92,15 @@ def feed_calendar(events: list[ConsultEvent], name: str) -> bytes:
     return "".join(f"{fold(line)}\r\n" for line in lines).encode()
 
 
+def stored_calendar(event: ConsultEvent) -> bytes:
+    """The consult as a calendar object resource for a CalDAV server (RFC 4791 4.1): no
+    METHOD, and neither organizer nor attendees, so that no server sends invitations of its
+    own (RFC 6638 scheduling needs both)."""
+    cal = _calendar("")
+    cal.add_component(_vevent(event, "STORED"))
+    return cal.to_ical()
+
+
 def _text(value: str) -> str:
     """A TEXT value, escaped by icalendar."""
     return icalendar.vText(value).to_ical().decode()
@@ -151,12 +160,14 @@ def _calendar(method: str) -> icalendar.Calendar:
     cal.add("prodid", PRODID)
     cal.add("version", "2.0")
     cal.add("calscale", "GREGORIAN")
-    cal.add("method", method)
+    if method:
+        cal.add("method", method)
     return cal
 
 
 def _vevent(event: ConsultEvent, method: str) -> icalendar.Event:
-    """One consult. ``method`` FEED leaves out the attendee (a feed is not an invitation)."""
+    """One consult. ``method`` FEED leaves out the attendee (a feed is not an invitation);
+    STORED the organizer too."""
     vevent = icalendar.Event()
     vevent.add("uid", event.uid)
     vevent.add("dtstamp", event.stamp)
@@ -168,7 +179,8 @@ def _vevent(event: ConsultEvent, method: str) -> icalendar.Event:
     vevent.add("description", event.description)
     if event.location:
         vevent.add("location", event.location)
-    vevent.add("organizer", _address(event.organizer))
+    if method != "STORED":
+        vevent.add("organizer", _address(event.organizer))
     if method in {"REQUEST", "CANCEL"}:
         vevent.add(
             "attendee",

@@ -49,13 +49,32 @@ def read_busy(
     window_end: datetime,
     zone: ZoneInfo,
     own_uid_suffix: str = "",
+    own_uids: frozenset[str] = frozenset(),
 ) -> Reading:
-    """The busy times of ``ics`` overlapping the window, sorted, each in UTC."""
-    raw = ics.encode() if isinstance(ics, str) else ics
-    if raw.upper().count(b"BEGIN:VEVENT") > MAX_EVENTS:  # before the parsing it would cost
-        raise FeedError(f"The calendar has more than {MAX_EVENTS:,} events.")
-    calendar = _parse(raw)
+    """The busy times of ``ics`` overlapping the window, sorted, each in UTC. Events whose
+    UID ends in ``own_uid_suffix`` or is one of ``own_uids`` are this site's consults."""
+    return read_busy_in([ics], window_start, window_end, zone, own_uid_suffix, own_uids)
+
+
+def read_busy_in(
+    files: list[bytes | str],
+    window_start: datetime,
+    window_end: datetime,
+    zone: ZoneInfo,
+    own_uid_suffix: str = "",
+    own_uids: frozenset[str] = frozenset(),
+) -> Reading:
+    """The busy times of several iCalendar files read as one calendar (a CalDAV calendar
+    holds one file per event series)."""
+    raws = [ics.encode() if isinstance(ics, str) else ics for ics in files]
+    if sum(raw.upper().count(b"BEGIN:VEVENT") for raw in raws) > MAX_EVENTS:
+        raise FeedError(f"The calendar has more than {MAX_EVENTS:,} events.")  # before parsing
+    if not raws:
+        return Reading([])
+    calendar, *others = (_parse(raw) for raw in raws)
     floating_zone = _feed_zone(calendar) or zone
+    for other in others:  # their times are zoned already: each was parsed with its VTIMEZONEs
+        calendar.subcomponents += other.subcomponents
     events = [c for c in calendar.subcomponents if c.name == "VEVENT"]
     # An event without a start can't be placed (and stops the expansion): leave it out.
     calendar.subcomponents = [c for c in calendar.subcomponents if c.name != "VEVENT"] + [
@@ -75,7 +94,7 @@ def read_busy(
             seen += 1
             if seen > MAX_BUSY:
                 raise FeedError(f"The calendar has more than {MAX_BUSY:,} events in the window.")
-            if _not_busy(event, own_uid_suffix):
+            if _not_busy(event, own_uid_suffix, own_uids):
                 continue
             ends = _utc(event.end, floating_zone, zone)
             if ends <= starts or ends <= window_start or starts >= window_end:
@@ -120,12 +139,15 @@ def _unknown_zones(events: list[icalendar.cal.Component]) -> set[str]:
     return unknown
 
 
-def _not_busy(event: icalendar.cal.Component, own_uid_suffix: str) -> bool:
+def _not_busy(
+    event: icalendar.cal.Component, own_uid_suffix: str, own_uids: frozenset[str]
+) -> bool:
     if str(event.get("TRANSP", "OPAQUE")).upper() == "TRANSPARENT":
         return True
     if str(event.get("STATUS", "")).upper() == "CANCELLED":
         return True
-    return bool(own_uid_suffix) and str(event.get("UID", "")).endswith(own_uid_suffix)
+    uid = str(event.get("UID", ""))
+    return uid in own_uids or (bool(own_uid_suffix) and uid.endswith(own_uid_suffix))
 
 
 def _utc(value: date | datetime, floating: ZoneInfo, zone: ZoneInfo) -> datetime:

@@ -14,8 +14,16 @@ from clinic.core.audit import audit
 from clinic.core.database import begin_write, lock_rows
 from clinic.core.errors import ClinicError
 from clinic.core.extensions import db
-from clinic.core.models import CalendarConnection, ConnectionKind, Practitioner, StaffUser
-from clinic.outbound.urls import BadAddress, checked_url
+from clinic.core.models import (
+    CalendarConnection,
+    CalendarCopy,
+    ConnectionKind,
+    Practitioner,
+    StaffUser,
+)
+from clinic.outbound.urls import BadAddress, OutboundError, checked_url
+from clinic.own_calendars.caldav_account import SignInRefused, account
+from clinic.own_calendars.push import calendar_chosen
 from clinic.own_calendars.secrets import seal
 
 
@@ -29,6 +37,8 @@ class Status:
 
     connection: CalendarConnection
     state: str  # "waiting" (never read yet), "ok", "stale" (old busy times), "failing"
+    copies_waiting: int = 0  # consults not yet copied (or removed) as they should be
+    copy_error: str = ""  # why the latest of them failed, if it did
 
 
 def add_feed(
@@ -62,6 +72,108 @@ def add_feed(
     )
     db.session.commit()
     return connection
+
+
+def add_account(
+    practitioner_id: int,
+    label: str,
+    server_url: str,
+    username: str,
+    password: str,
+    user: StaffUser,
+    now: datetime,
+    *,
+    address: str,
+    allow_private: bool,
+) -> CalendarConnection:
+    """Connect a CalDAV account, once the server has let it sign in and listed its calendars
+    (all of them count as busy until some are chosen). Call with no transaction open."""
+    try:
+        server_url = checked_url(server_url)
+    except BadAddress as problem:
+        raise ConnectionRefused(str(problem), field="server_url") from None
+    try:
+        with account(server_url, username, password, allow_private=allow_private) as dav:
+            calendars = dav.calendars()
+    except SignInRefused as problem:
+        raise ConnectionRefused(str(problem), field="password") from None
+    except OutboundError as problem:
+        raise ConnectionRefused(str(problem), field="server_url") from None
+    if not calendars:
+        raise ConnectionRefused(
+            "The account has no calendars: make one on the server, then connect again.",
+            field="server_url",
+        )
+    secret = seal(password)
+    begin_write()
+    connection = CalendarConnection(
+        practitioner_id=practitioner_id,
+        kind=ConnectionKind.CALDAV.value,
+        label=label,
+        secret=secret,
+        server_url=server_url,
+        username=username,
+        calendars=[[c.url, c.name] for c in calendars],
+        busy_calendars=[c.url for c in calendars],
+        push_calendar="",
+        created_at=now,
+        sync_due_at=now,
+    )
+    db.session.add(connection)
+    db.session.flush()
+    audit(
+        "calendar_connected",
+        user,
+        subject=f"practitioner {practitioner_id}",
+        detail=f"calendar {connection.id}, CalDAV account",
+        now=now,
+        address=address,
+        commit=False,
+    )
+    db.session.commit()
+    return connection
+
+
+def choose_calendars(
+    connection: CalendarConnection,
+    busy: list[str],
+    push: str,
+    user: StaffUser,
+    now: datetime,
+    *,
+    address: str,
+) -> None:
+    """Which of the account's calendars count as busy, and which one receives consults ("":
+    none). Consults already copied move to the new choice, or leave the old one."""
+    known = {url for url, _ in connection.calendars}
+    if not set(busy) <= known or (push and push not in known):
+        raise ConnectionRefused("Please choose among the account's calendars.", field="busy")
+    connection_id, practitioner_id = connection.id, connection.practitioner_id
+    begin_write()
+    lock_rows(Practitioner, [practitioner_id])
+    fresh = db.session.get(CalendarConnection, connection_id, populate_existing=True)
+    if fresh is None:
+        db.session.rollback()
+        raise ConnectionRefused("That calendar was removed meanwhile.", field="busy")
+    connection = fresh
+    busy = [url for url, _ in connection.calendars if url in busy]  # in the account's order
+    if busy != connection.busy_calendars:
+        connection.busy_calendars = busy
+        connection.sync_due_at = now  # read again, with the new choice
+    if push != connection.push_calendar:
+        connection.push_calendar = push
+        db.session.flush()
+        calendar_chosen(connection, now)
+    audit(
+        "calendar_changed",
+        user,
+        subject=f"practitioner {practitioner_id}",
+        detail=f"calendar {connection_id}: {len(busy)} busy, consults {'in' if push else 'out'}",
+        now=now,
+        address=address,
+        commit=False,
+    )
+    db.session.commit()
 
 
 def remove(connection: CalendarConnection, user: StaffUser, now: datetime, *, address: str):
@@ -101,6 +213,22 @@ def statuses(
     practitioner_ids: list[int], now: datetime, stale_after: timedelta
 ) -> dict[int, list[Status]]:
     found: dict[int, list[Status]] = {pid: [] for pid in practitioner_ids}
+    waiting = {
+        connection_id: (count, error or "")
+        for connection_id, count, error in db.session.execute(
+            sa.select(
+                CalendarCopy.connection_id,
+                sa.func.count(),
+                sa.func.max(CalendarCopy.last_error),
+            )
+            .join(CalendarConnection, CalendarConnection.id == CalendarCopy.connection_id)
+            .where(
+                CalendarConnection.practitioner_id.in_(practitioner_ids),
+                CalendarCopy.due_at.is_not(None),
+            )
+            .group_by(CalendarCopy.connection_id)
+        )
+    }
     for connection in db.session.scalars(
         sa.select(CalendarConnection)
         .where(CalendarConnection.practitioner_id.in_(practitioner_ids))
@@ -114,5 +242,6 @@ def statuses(
             state = "stale"
         else:
             state = "ok"
-        found[connection.practitioner_id].append(Status(connection, state))
+        copies, error = waiting.get(connection.id, (0, ""))
+        found[connection.practitioner_id].append(Status(connection, state, copies, error))
     return found

@@ -1,7 +1,9 @@
-"""Syncing a practitioner's ICS feed: its busy times replaced by what the feed says now.
+"""Syncing a practitioner's own calendar: its busy times replaced by what it says now.
 
-The feed is fetched outside any transaction (a slow server holds no lock), with its last
-ETag and Last-Modified, so an unchanged feed answers 304 and costs nothing. The busy times
+An ICS feed is fetched, a CalDAV account's chosen calendars are asked for the events in the
+window (a time-range REPORT), outside any transaction (a slow server holds no lock). A feed
+is asked with its last ETag and Last-Modified, so an unchanged feed answers 304 and costs
+nothing. The busy times
 are then written in one transaction under the practitioner's row lock, the one bookings
 take, so a booking sees the old busy times or the new ones, never half of each; and only
 when they changed, in which case the practitioner's schedule version moves with them.
@@ -25,9 +27,16 @@ from clinic.core.clinic_settings import clinic_settings
 from clinic.core.database import begin_write, lock_rows, rowcount
 from clinic.core.extensions import db
 from clinic.core.links import uid_domain
-from clinic.core.models import CalendarConnection, ConnectionKind, ExternalBusy, Practitioner
-from clinic.outbound.http import OutboundError, fetch
-from clinic.own_calendars.busy_times import Busy, FeedError, read_busy
+from clinic.core.models import (
+    Appointment,
+    CalendarConnection,
+    ConnectionKind,
+    ExternalBusy,
+    Practitioner,
+)
+from clinic.outbound.http import Fetched, OutboundError, fetch
+from clinic.own_calendars.busy_times import Busy, FeedError, read_busy, read_busy_in
+from clinic.own_calendars.caldav_account import account
 from clinic.own_calendars.secrets import SecretsUnavailable, unseal
 
 log = logging.getLogger("clinic.own_calendars")
@@ -60,7 +69,7 @@ def sync_due(now: datetime) -> int:
     due = sa.or_(CalendarConnection.sync_due_at.is_(None), CalendarConnection.sync_due_at <= now)
     ids = db.session.scalars(
         sa.select(CalendarConnection.id)
-        .where(due, CalendarConnection.kind == ConnectionKind.ICS.value)
+        .where(due)
         .order_by(CalendarConnection.sync_due_at, CalendarConnection.id)
     ).all()
     db.session.rollback()
@@ -76,7 +85,7 @@ def sync_due(now: datetime) -> int:
         db.session.commit()
         if claimed:
             try:
-                sync_feed(connection_id, now)
+                sync_connection(connection_id, now)
             except Exception:  # noqa: BLE001 - one calendar's surprise must not stop the round
                 db.session.rollback()
                 log.exception("Reading calendar %s failed unexpectedly.", connection_id)
@@ -85,8 +94,8 @@ def sync_due(now: datetime) -> int:
     return synced
 
 
-def sync_feed(connection_id: int, now: datetime) -> Outcome:
-    """Fetch and read the feed of ``connection_id``; record how it went."""
+def sync_connection(connection_id: int, now: datetime) -> Outcome:
+    """Read the busy times of ``connection_id`` afresh; record how it went."""
     connection = db.session.get(CalendarConnection, connection_id)
     if connection is None:
         return Outcome(ok=False, error="gone")
@@ -95,28 +104,20 @@ def sync_feed(connection_id: int, now: datetime) -> Outcome:
     zone = ZoneInfo(practitioner.timezone)
     needed = now + timedelta(days=clinic_settings().horizon_days + 1)
     window = (now - LOOK_BACK, needed + READ_AHEAD)
-    validators = {}
-    covered = connection.covered_until is not None and connection.covered_until >= needed
-    if covered and connection.etag:  # else the feed is read in full, for the whole window
-        validators["If-None-Match"] = connection.etag
-    if covered and connection.last_modified:
-        validators["If-Modified-Since"] = connection.last_modified
-    config = current_app.config
+    suffix, uids = f"@{uid_domain()}", _consult_uids(practitioner.id, window)
     try:
-        url = unseal(connection.secret)
-        db.session.rollback()  # no transaction is held while the server is asked
-        got = fetch(
-            url,
-            allow_private=config["CALENDAR_ALLOW_PRIVATE_HOSTS"],
-            headers=validators,
-            max_bytes=config["CALENDAR_MAX_BYTES"],
-        )
-        if got.status == 304:
-            return _record(connection_id, now, None, "", "")
-        if got.status != 200:
-            fallback = f"The calendar server answered with an error ({got.status})."
-            raise OutboundError(STATUS_MESSAGES.get(got.status, fallback))
-        reading = read_busy(got.body, *window, zone, own_uid_suffix=f"@{uid_domain()}")
+        if connection.kind == ConnectionKind.CALDAV.value:
+            busy_calendars = list(connection.busy_calendars)
+            with signed_in(connection) as calendars:  # no transaction is held meanwhile
+                files = [file for url in busy_calendars for file in calendars.events(url, *window)]
+            reading = read_busy_in(files, *window, zone, suffix, uids)
+            validators = {"etag": "", "last-modified": ""}
+        else:
+            got = _fetch_feed(connection, needed)
+            if got is None:  # unchanged (304)
+                return _record(connection_id, now, None, "", "")
+            reading = read_busy(got.body, *window, zone, suffix, uids)
+            validators = got.headers
     except (OutboundError, FeedError, SecretsUnavailable) as problem:
         db.session.rollback()
         return _fail(connection_id, now, str(problem))
@@ -128,10 +129,67 @@ def sync_feed(connection_id: int, now: datetime) -> Outcome:
         connection_id,
         now,
         reading.busy,
-        got.headers.get("etag", "")[:200],
-        got.headers.get("last-modified", "")[:100],
+        validators.get("etag", "")[:200],
+        validators.get("last-modified", "")[:100],
         notes,
         covered_until=window[1],
+    )
+
+
+def _consult_uids(practitioner_id: int, window: tuple[datetime, datetime]) -> frozenset[str]:
+    """The UIDs of the practitioner's consults in the window: their invites, and their copies
+    this site wrote, are in the practitioner's calendar and are not busy time of their own
+    (whatever the domain in their UIDs, should the site have moved)."""
+    return frozenset(
+        db.session.scalars(
+            sa.select(Appointment.calendar_uid).where(
+                Appointment.practitioner_id == practitioner_id,
+                Appointment.ends_at > window[0],
+                Appointment.starts_at < window[1],
+            )
+        )
+    )
+
+
+def _fetch_feed(connection: CalendarConnection, needed: datetime) -> Fetched | None:
+    """The feed, asked with its validators while what was read still covers the window
+    ``needed`` (else in full); None when the server says it is unchanged."""
+    validators = {}
+    covered = connection.covered_until is not None and connection.covered_until >= needed
+    if covered and connection.etag:
+        validators["If-None-Match"] = connection.etag
+    if covered and connection.last_modified:
+        validators["If-Modified-Since"] = connection.last_modified
+    config = current_app.config
+    url = unseal(connection.secret)
+    db.session.rollback()  # no transaction is held while the server is asked
+    got = fetch(
+        url,
+        allow_private=config["CALENDAR_ALLOW_PRIVATE_HOSTS"],
+        headers=validators,
+        max_bytes=config["CALENDAR_MAX_BYTES"],
+    )
+    if got.status == 304:
+        return None
+    if got.status != 200:
+        fallback = f"The calendar server answered with an error ({got.status})."
+        raise OutboundError(STATUS_MESSAGES.get(got.status, fallback))
+    return got
+
+
+def signed_in(connection: CalendarConnection):
+    """The CalDAV account of ``connection``, signed in; the caller's transaction is ended
+    first, so that no lock is held while the server is asked."""
+    config = current_app.config
+    server_url, username = connection.server_url, connection.username
+    password = unseal(connection.secret)
+    db.session.rollback()
+    return account(
+        server_url,
+        username,
+        password,
+        allow_private=config["CALENDAR_ALLOW_PRIVATE_HOSTS"],
+        max_bytes=config["CALENDAR_MAX_BYTES"],
     )
 
 
@@ -212,3 +270,4 @@ def _fail(connection_id: int, now: datetime, message: str) -> Outcome:
     connection.failing_since = connection.failing_since or now
     db.session.commit()
     return Outcome(ok=False, error=message)
+

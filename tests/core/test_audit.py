@@ -14,6 +14,7 @@ from clinic.core.models import AuditEvent
 from tests.support.apps import csrf_token
 from tests.support.hostile import form_on, seed_world_file, sqlite_app
 from tests.support.hostile_forms import GETS, POSTS, SENT_TO, _phone_details_page, _valid_values
+from tests.support.radicale import PASSWORD, USER, Radicale
 from tests.support.staff import seed_staff_clinic, sign_in
 
 NOW = datetime(2026, 12, 7, 12, 0, tzinfo=UTC)
@@ -60,7 +61,19 @@ CHANGES = {
 }
 
 
-def _submit(client, endpoint: str, places: dict) -> None:
+@pytest.fixture
+def radicale(tmp_path):
+    """A CalDAV server for connecting an account: the view asks it before saving."""
+    folder = tmp_path / "radicale"
+    folder.mkdir()
+    server = Radicale(folder)
+    server.start()
+    server.make_calendars(work="Work")
+    yield server
+    server.stop()
+
+
+def _submit(client, endpoint: str, places: dict, changes: dict | None = None) -> None:
     """Post (or send) the staff form of ``endpoint`` with the values its page offers."""
     _who, page, action = POSTS.get(endpoint) or GETS[endpoint]
     method = "post" if endpoint in POSTS else "get"
@@ -74,7 +87,7 @@ def _submit(client, endpoint: str, places: dict) -> None:
         given = offered[-1] if offered else ""
         body[name] = valid[name][-1] if not given.strip() and name in valid else given
     body.pop("use_builtin", None)  # the crisis line's second button
-    body.update(CHANGES.get(endpoint, {}))
+    body.update((changes or CHANGES).get(endpoint, {}))
     target = SENT_TO.get(endpoint, target)
     if method == "post":
         response = client.post(target, data=body)
@@ -83,7 +96,9 @@ def _submit(client, endpoint: str, places: dict) -> None:
     assert response.status_code in (200, 303), (endpoint, {k: v[:30] for k, v in body.items()})
 
 
-def test_every_audited_staff_action_records_the_address_it_came_from(world_path, tmp_path):
+def test_every_audited_staff_action_records_the_address_it_came_from(
+    world_path, tmp_path, radicale
+):
     """Each staff form, sent once from one address: every audit row the visit writes carries
     it, whichever service wrote the row."""
     path, places = world_path
@@ -93,7 +108,15 @@ def test_every_audited_staff_action_records_the_address_it_came_from(world_path,
     # cancellation last (the others change the same consult).
     staff_forms.remove("staff.resend_message")
     staff_forms.remove("staff.cancel_consult")
-    with sqlite_app(path, tmp_path) as app:
+    changes = {
+        **CHANGES,
+        "staff.add_own_account": {
+            "server_url": radicale.url,
+            "username": USER,
+            "password": PASSWORD,
+        },
+    }
+    with sqlite_app(path, tmp_path, CALENDAR_ALLOW_PRIVATE_HOSTS=True) as app:
         with app.app_context():
             seeded = db.session.scalar(sa.func.max(AuditEvent.id)) or 0
         client = app.test_client()
@@ -106,7 +129,7 @@ def test_every_audited_staff_action_records_the_address_it_came_from(world_path,
             "staff.consult_export",
             "staff.cancel_consult",
         ]:
-            _submit(client, endpoint, places)
+            _submit(client, endpoint, places, changes)
         token = csrf_token(client.get("/staff/").text)
         client.post("/staff/sign-out", data={"csrf_token": token})
         with app.app_context():
@@ -142,6 +165,7 @@ def test_every_audited_staff_action_records_the_address_it_came_from(world_path,
         "outbox_resend",
         "calendar_feed_rotated",
         "calendar_connected",
+        "calendar_changed",
         "calendar_removed",
         "consults_exported",
         "signed_out",

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from clinic.core.extensions import db
 from clinic.core.models import CalendarConnection, ExternalBusy, Practitioner
 from clinic.own_calendars.busy_times import read_busy
-from clinic.own_calendars.sync import sync_due, sync_feed
+from clinic.own_calendars.sync import sync_connection, sync_due
 from tests.support import factories
 from tests.support.http_servers import http_server
 from tests.support.own_calendars import connect_feed
@@ -63,7 +63,7 @@ def test_the_busy_times_stored_are_the_feeds(app, feed_server, allow_loopback):
     with app.app_context():
         doctor, connection = connect(feed_server.url + "/cal.ics")
         before = version(doctor)
-        outcome = sync_feed(connection, NOW)
+        outcome = sync_connection(connection, NOW)
         assert outcome.ok and outcome.changed, outcome
         expected = read_busy(
             FEED, NOW - timedelta(days=1), NOW + timedelta(days=68), ZoneInfo("Europe/London")
@@ -80,10 +80,10 @@ def test_an_unchanged_feed_is_asked_with_its_etag_and_changes_nothing(
 ):
     with app.app_context():
         doctor, connection = connect(feed_server.url + "/cal.ics")
-        sync_feed(connection, NOW)
+        sync_connection(connection, NOW)
         busy, before = stored(connection), version(doctor)
         later = NOW + timedelta(minutes=5)
-        outcome = sync_feed(connection, later)
+        outcome = sync_connection(connection, later)
         assert outcome.ok and not outcome.changed
         assert feed_server.asked[-1].get("If-None-Match") == '"v1"'
         assert stored(connection) == busy and version(doctor) == before
@@ -93,18 +93,18 @@ def test_an_unchanged_feed_is_asked_with_its_etag_and_changes_nothing(
 def test_a_changed_feed_replaces_the_busy_times(app, feed_server, allow_loopback):
     with app.app_context():
         doctor, connection = connect(feed_server.url + "/cal.ics")
-        sync_feed(connection, NOW)
+        sync_connection(connection, NOW)
         before = version(doctor)
         dentist_only = FEED.split(b"BEGIN:VEVENT")[0] + b"END:VCALENDAR\r\n"
         feed_server.pages["/cal.ics"] = (dentist_only, {"ETag": '"v2"'})
-        assert sync_feed(connection, NOW + timedelta(minutes=5)).changed
+        assert sync_connection(connection, NOW + timedelta(minutes=5)).changed
         assert stored(connection) == [] and version(doctor) == before + 1
 
 
 def test_a_loopback_feed_is_refused_unless_the_setting_allows_it(app, feed_server):
     with app.app_context():
         doctor, connection = connect(feed_server.url + "/cal.ics")
-        outcome = sync_feed(connection, NOW)
+        outcome = sync_connection(connection, NOW)
         assert not outcome.ok and "private or local" in outcome.error
         assert feed_server.hits == []
         row = db.session.get(CalendarConnection, connection)
@@ -120,21 +120,21 @@ def test_an_error_is_recorded_and_the_last_good_busy_times_stay(
 ):
     with app.app_context():
         doctor, connection = connect(feed_server.url + "/cal.ics")
-        sync_feed(connection, NOW)
+        sync_connection(connection, NOW)
         good, before = stored(connection), version(doctor)
         feed_server.statuses["/cal.ics"] = status
         later = NOW + timedelta(minutes=5)
-        outcome = sync_feed(connection, later)
+        outcome = sync_connection(connection, later)
         assert not outcome.ok and says in outcome.error
         assert stored(connection) == good and version(doctor) == before
         row = db.session.get(CalendarConnection, connection)
         assert row.last_success_at == NOW and row.failing_since == later
         assert says in row.last_error
         # A second failure keeps when the outage began; a success ends it.
-        sync_feed(connection, later + timedelta(minutes=5))
+        sync_connection(connection, later + timedelta(minutes=5))
         assert db.session.get(CalendarConnection, connection).failing_since == later
         del feed_server.statuses["/cal.ics"]
-        assert sync_feed(connection, later + timedelta(minutes=10)).ok
+        assert sync_connection(connection, later + timedelta(minutes=10)).ok
         row = db.session.get(CalendarConnection, connection)
         assert row.failing_since is None and row.last_error == ""
 
@@ -143,7 +143,7 @@ def test_a_page_that_is_not_a_calendar_is_recorded_as_such(app, feed_server, all
     with app.app_context():
         feed_server.pages["/sign-in"] = (b"<!doctype html><title>Sign in</title>", {})
         _doctor, connection = connect(feed_server.url + "/sign-in")
-        outcome = sync_feed(connection, NOW)
+        outcome = sync_connection(connection, NOW)
         assert not outcome.ok and "not a calendar" in outcome.error
         assert stored(connection) == []
 
@@ -174,23 +174,23 @@ def test_an_unchanged_feed_is_read_in_full_once_the_window_moves_past_its_last_r
     the horizon grows), the feed is asked without its ETag and read for the whole window."""
     with app.app_context():
         _doctor, connection = connect(feed_server.url + "/cal.ics")
-        sync_feed(connection, NOW)
-        sync_feed(connection, NOW + timedelta(hours=1))
+        sync_connection(connection, NOW)
+        sync_connection(connection, NOW + timedelta(hours=1))
         assert feed_server.asked[-1].get("If-None-Match") == '"v1"'
         assert db.session.get(CalendarConnection, connection).covered_until == NOW + timedelta(
             days=61 + 7  # the horizon, a day, and a week read ahead
         )
-        sync_feed(connection, NOW + timedelta(days=6))
+        sync_connection(connection, NOW + timedelta(days=6))
         assert feed_server.asked[-1].get("If-None-Match") == '"v1"'  # still covered
-        sync_feed(connection, NOW + timedelta(days=8))
+        sync_connection(connection, NOW + timedelta(days=8))
         assert "If-None-Match" not in feed_server.asked[-1]
         covered = db.session.get(CalendarConnection, connection).covered_until
         assert covered == NOW + timedelta(days=8 + 68)
-        sync_feed(connection, NOW + timedelta(days=8, hours=1))
+        sync_connection(connection, NOW + timedelta(days=8, hours=1))
         assert feed_server.asked[-1].get("If-None-Match") == '"v1"'
         db.session.execute(sa.text("UPDATE clinic_settings SET horizon_days = 90"))
         db.session.commit()
-        sync_feed(connection, NOW + timedelta(days=8, hours=2))
+        sync_connection(connection, NOW + timedelta(days=8, hours=2))
         assert "If-None-Match" not in feed_server.asked[-1]
 
 

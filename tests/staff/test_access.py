@@ -15,7 +15,7 @@ from clinic.core.extensions import db
 from clinic.core.models import ConsultType, OutboxMessage, Practitioner
 from tests.support.apps import csrf_token
 from tests.support.availability import availability_places
-from tests.support.own_calendars import connect_feed
+from tests.support.own_calendars import connect_account, connect_feed
 from tests.support.staff import alert_on, seed_staff_clinic, sign_in
 
 OK = "ok"
@@ -72,6 +72,16 @@ WALK = {
     "staff.add_own_calendar": (
         "POST",
         "/staff/calendar/{ada}/own",
+        {"desk": 403, "own": OK, "other": 404, "admin": OK},
+    ),
+    "staff.add_own_account": (
+        "POST",
+        "/staff/calendar/{ada}/account",
+        {"desk": 403, "own": OK, "other": 404, "admin": OK},
+    ),
+    "staff.choose_own_calendars": (
+        "POST",
+        "/staff/calendar/own/{ada_account}/calendars",
         {"desk": 403, "own": OK, "other": 404, "admin": OK},
     ),
     "staff.sync_own_calendar": (
@@ -153,6 +163,7 @@ def places(app):
         "kind": db.session.scalar(sa.select(ConsultType.id).limit(1)),
         **availability_places(ids["ada@clinic.test"]),
         "ada_calendar": connect_feed(ids["ada@clinic.test"]),
+        "ada_account": connect_account(ids["ada@clinic.test"]),
     }
 
 

@@ -28,7 +28,7 @@ from clinic.core.models import (
 from tests.support import factories
 from tests.support.apps import make_app
 from tests.support.availability import availability_places
-from tests.support.own_calendars import connect_feed
+from tests.support.own_calendars import connect_account, connect_feed
 from tests.support.staff import PASSWORD, alert_on, seed_staff_clinic
 
 CHEAP_HASH = "pbkdf2:sha256:1000"
@@ -114,6 +114,7 @@ def seed_world() -> dict:
         "kind": db.session.scalar(sa.select(ConsultType.id).limit(1)),
         **availability_places(ids["ada@clinic.test"]),
         "ada_calendar": connect_feed(ids["ada@clinic.test"]),
+        "ada_account": connect_account(ids["ada@clinic.test"]),
     }
 
 

@@ -81,6 +81,12 @@ POSTS = {
     "staff.resend_message": ("admin", "/staff/outbox", "/staff/outbox/{failed}/resend"),
     "staff.rotate_calendar": ("admin", "/staff/calendar", "/staff/calendar/{ada}/rotate"),
     "staff.add_own_calendar": ("admin", "/staff/calendar", "/staff/calendar/{ada}/own"),
+    "staff.add_own_account": ("admin", "/staff/calendar", "/staff/calendar/{ada}/account"),
+    "staff.choose_own_calendars": (
+        "admin",
+        "/staff/calendar",
+        "/staff/calendar/own/{ada_account}/calendars",
+    ),
     "staff.sync_own_calendar": (
         "admin",
         "/staff/calendar",
@@ -176,6 +182,9 @@ def _valid_values() -> dict[str, list[str]]:
             "consent_not_emergency": ["y"],
             "label": ["Home"],
             "url": [PUBLIC_FEED],
+            # Refused before any network is touched: fuzzing asks no server.
+            "server_url": ["https://127.0.0.1:9/dav/"],
+            "username": ["ada@example.com"],
         }
     )
 

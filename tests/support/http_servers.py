@@ -25,6 +25,10 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
+    def do_PROPFIND(self) -> None:  # noqa: N802 - a CalDAV client's first question
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        self.do_GET()
+
     def do_GET(self) -> None:  # noqa: N802 - the name http.server calls
         path = self.path
         self.server.hits.append(path)

@@ -9,6 +9,11 @@ from clinic.core.models import CalendarConnection, ConnectionKind
 from clinic.own_calendars.secrets import seal
 
 PUBLIC_FEED = "https://calendar.example.com/ada/secret-address/basic.ics"
+PUBLIC_DAV = "https://dav.example.com/"
+DAV_CALENDARS = [
+    [f"{PUBLIC_DAV}ada/work/", "Work"],
+    [f"{PUBLIC_DAV}ada/family/", "Family"],
+]
 
 
 def connect_feed(
@@ -21,6 +26,28 @@ def connect_feed(
         kind=ConnectionKind.ICS.value,
         label=label,
         secret=seal(url),
+        **values,
+    )
+    db.session.add(connection)
+    db.session.commit()
+    return connection.id
+
+
+def connect_account(practitioner_id: int, label: str = "Phone", **columns: object) -> int:
+    """A CalDAV account with two calendars, as connecting one stores it (no server asked)."""
+    values: dict[str, object] = {
+        "created_at": datetime.now(UTC),
+        "server_url": PUBLIC_DAV,
+        "username": "ada",
+        "calendars": DAV_CALENDARS,
+        "busy_calendars": [url for url, _ in DAV_CALENDARS],
+        **columns,
+    }
+    connection = CalendarConnection(
+        practitioner_id=practitioner_id,
+        kind=ConnectionKind.CALDAV.value,
+        label=label,
+        secret=seal("app-password"),
         **values,
     )
     db.session.add(connection)

@@ -23,6 +23,7 @@ from clinic.core.models.outbox import (
 )
 from clinic.core.models.own_calendars import (
     CalendarConnection,
+    CalendarCopy,
     ConnectionKind,
     ExternalBusy,
 )
@@ -54,6 +55,7 @@ __all__ = [
     "Appointment",
     "AuditEvent",
     "CalendarConnection",
+    "CalendarCopy",
     "ClinicSettings",
     "ConnectionKind",
     "ConsultNote",

@@ -33,6 +33,8 @@ class CalendarConnection(Model):
     server_url: Mapped[str] = mapped_column(sa.String(2000), default="")
     username: Mapped[str] = mapped_column(sa.String(200), default="")
     busy_calendars: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
+    # The account's calendars as last listed: [address, name] pairs, for choosing among.
+    calendars: Mapped[list[list[str]]] = mapped_column(sa.JSON, default=list)
     push_calendar: Mapped[str] = mapped_column(sa.String(2000), default="")
     # An ICS feed's validators, for conditional GETs, and the end of the window its stored
     # busy times were read for: a feed unchanged since is read in full once the window
@@ -67,3 +69,36 @@ class ExternalBusy(Model):
     starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
     ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
     key: Mapped[str] = mapped_column(sa.String(32))
+
+
+class CalendarCopy(Model):
+    """A consult's copy in a practitioner's CalDAV calendar ("add consults here"), and what
+    is left to do to it: a durable queue of one row per consult and connection.
+
+    The row says where the copy was written and which version (SEQUENCE); the consult itself
+    says what the copy should be now. Whenever the consult changes, ``due_at`` is set in
+    the same transaction, and the worker makes the calendar match: PUT by UID, so trying
+    again never duplicates; DELETE once the consult is cancelled. A failure waits and is
+    tried again, never given up on, so an outage delays a copy but cannot lose it.
+    """
+
+    __tablename__ = "calendar_copy"
+    __table_args__ = (
+        sa.UniqueConstraint("connection_id", "uid"),
+        sa.Index("ix_calendar_copy_due", "due_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    connection_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("calendar_connection.id", ondelete="CASCADE")
+    )
+    appointment_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("appointment.id", ondelete="SET NULL"), index=True
+    )
+    uid: Mapped[str] = mapped_column(sa.String(255))  # the consult's, as in its invites
+    href: Mapped[str] = mapped_column(sa.String(2300), default="")  # "" until written
+    written_sequence: Mapped[int | None] = mapped_column()  # None: not in the calendar
+    etag: Mapped[str] = mapped_column(sa.String(200), default="")
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # None: nothing to do
+    attempts: Mapped[int] = mapped_column(default=0)
+    last_error: Mapped[str] = mapped_column(sa.String(300), default="")

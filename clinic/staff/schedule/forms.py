@@ -1,9 +1,11 @@
 """The schedule's query string (today and week views): whose consults, and which week; and
-the form connecting a practitioner's own calendar."""
+the forms connecting a practitioner's own calendars (an ICS feed, a CalDAV account) and
+choosing among a CalDAV account's calendars."""
 
 from flask_wtf import FlaskForm
-from wtforms import SelectChoice, SelectField, StringField
+from wtforms import PasswordField, SelectChoice, SelectField, SelectMultipleField, StringField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
+from wtforms.widgets import CheckboxInput, ListWidget
 
 from clinic.web.fields import FIRST_DAY, LAST_DAY, DayField, printable_text, strip_text
 
@@ -64,3 +66,62 @@ class FeedForm(FlaskForm):
             printable_text,
         ],
     )
+
+
+class AccountForm(FlaskForm):
+    """A practitioner's CalDAV account; its app password is never shown back."""
+
+    label = StringField(
+        "Name it (only staff see this)",
+        filters=[strip_text],
+        validators=[
+            DataRequired("Please give the account a name, such as iCloud or Work."),
+            Length(max=100, message="Please keep the name under 100 characters."),
+            printable_text,
+        ],
+    )
+    server_url = StringField(
+        "CalDAV server address",
+        filters=[strip_text],
+        validators=[
+            DataRequired("Please give the server's address, starting with https://."),
+            Length(max=2000, message="That address is longer than 2000 characters."),
+            printable_text,
+        ],
+    )
+    username = StringField(
+        "User name (often the account's email address)",
+        filters=[strip_text],
+        validators=[
+            DataRequired("Please give the account's user name."),
+            Length(max=200, message="Please keep the user name under 200 characters."),
+            printable_text,
+        ],
+    )
+    password = PasswordField(
+        "App password",
+        validators=[
+            DataRequired("Please give an app password made for this site."),
+            Length(max=500, message="That password is longer than 500 characters."),
+        ],
+    )
+
+
+class CalendarsForm(FlaskForm):
+    """Which of a CalDAV account's calendars count as busy, and which receives consults."""
+
+    busy = SelectMultipleField(
+        "Count events in these calendars as busy",
+        choices=[],
+        widget=ListWidget(prefix_label=False),
+        option_widget=CheckboxInput(),
+        validate_choice=False,  # the service refuses an unknown calendar, in plain words
+    )
+    push = SelectField("Add booked consults to", choices=[], validate_choice=False)
+
+    def offer(self, calendars: list[list[str]]) -> None:
+        """The account's calendars, as [address, name] pairs, are the only choices."""
+        self.busy.choices = [(url, name) for url, name in calendars]
+        self.push.choices = [("", "None: don't add consults to this account")] + [
+            (url, name) for url, name in calendars
+        ]

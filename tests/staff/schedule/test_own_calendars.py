@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from clinic.core.extensions import db
 from clinic.core.models import AuditEvent, CalendarConnection, ExternalBusy, Practitioner
 from clinic.own_calendars.secrets import unseal
-from clinic.own_calendars.sync import sync_feed
+from clinic.own_calendars.sync import sync_connection
 from tests.support.apps import csrf_token
 from tests.support.http_servers import http_server
 from tests.support.staff import seed_staff_clinic, sign_in
@@ -105,11 +105,11 @@ def test_the_page_shows_how_reading_goes(app, client, ada):
         with app.app_context():
             [row] = connections()
             connection_id = row.id
-            assert sync_feed(connection_id, now).ok
+            assert sync_connection(connection_id, now).ok
         assert "last synced" in client.get("/staff/calendar").text
         server.statuses["/home.ics"] = 404
         with app.app_context():
-            assert not sync_feed(connection_id, now + timedelta(minutes=5)).ok
+            assert not sync_connection(connection_id, now + timedelta(minutes=5)).ok
         page = client.get("/staff/calendar").text
         assert "not working since" in page and "no calendar at that address" in page
         assert "still count" in page  # the last good read's busy times
