@@ -22,7 +22,7 @@ from clinic.core.formatting import duration_label, short_when, when_label
 from clinic.core.links import absolute_url, link_token, manage_url
 from clinic.core.models import Appointment, ClinicSettings, OutboxMessage
 from clinic.notify.mime import Invite, Mailbox, build_email
-from clinic.notify.outbox import PATIENT, PRACTITIONER, STAFF, Kind
+from clinic.notify.outbox import NOTICES, PATIENT, PRACTITIONER, STAFF, Kind
 
 # The iTIP METHOD each kind of message carries; reminders carry no invite.
 METHODS = {Kind.BOOKED: "REQUEST", Kind.RESCHEDULED: "REQUEST", Kind.CANCELLED: "CANCEL"}
@@ -50,8 +50,10 @@ def compose(
     ``settings``: the clinic's settings when the caller has them already (one query fewer).
     """
     appointment = message.appointment
-    assert appointment is not None, "every message is written about a consult"
     settings = settings or clinic_settings()
+    if message.kind in NOTICES:
+        return _notice(message, settings)
+    assert appointment is not None, "every other message is written about a consult"
     version = Version.from_payload(message.payload, cancelled=message.kind == Kind.CANCELLED)
     to_patient = message.audience == PATIENT
     patient, practitioner = appointment.patient, appointment.practitioner
@@ -115,6 +117,28 @@ def as_email(
         date=date,
         reply_to=settings.contact_email,
         invite=composed.invite,
+    )
+
+
+def _notice(message: OutboxMessage, settings: ClinicSettings) -> Composed:
+    """A message to staff about no one consult (a calendar that stopped working): its
+    facts are in its payload; times in the clinic's zone."""
+    zone = ZoneInfo(settings.timezone)
+    payload = message.payload
+    since = datetime.fromisoformat(payload["since"]) if payload.get("since") else None
+    context = dict(
+        message=message,
+        settings=settings,
+        payload=payload,
+        since=when_label(since, zone) if since else "",
+        staff_link=absolute_url("/staff/calendar"),
+    )
+    subject = render_template(f"email/{message.kind}.subject.txt", **context)
+    return Composed(
+        subject=" ".join(subject.split()),
+        text=render_template(f"email/{message.kind}.txt", **context),
+        html=render_template(f"email/{message.kind}.html", **context),
+        invite=None,
     )
 
 

@@ -24,6 +24,11 @@ class Kind:
     URGENT_INTAKE = "urgent_intake"
     INTAKE_REVIEW = "intake_review"
     ALERT_ESCALATED = "alert_escalated"
+    CALENDAR_FAILING = "calendar_failing"
+
+
+# Messages about no one consult: composed from their payload alone.
+NOTICES = frozenset({Kind.CALENDAR_FAILING})
 
 
 PATIENT = "patient"
@@ -76,6 +81,29 @@ def notify_alert_escalated(
     payload = _snapshot(appointment, now, raised_at=raised_at.isoformat())
     for address, name in recipients:
         _add(appointment, Kind.ALERT_ESCALATED, STAFF, address, name, payload, now)
+
+
+def notify_calendar_failing(
+    recipients: list[tuple[str, str]], payload: dict, domain: str, now: datetime
+) -> None:
+    """Tell each of ``recipients`` (address, name) that a practitioner's own calendar stopped
+    working: ``payload`` names it (label, practitioner, since, error), never its address."""
+    for address, name in recipients:
+        db.session.add(
+            OutboxMessage(
+                appointment=None,
+                kind=Kind.CALENDAR_FAILING,
+                audience=STAFF,
+                recipient=address,
+                recipient_name=name[:120],
+                payload=payload,
+                message_id=make_msgid(idstring=Kind.CALENDAR_FAILING, domain=domain),
+                status=OutboxStatus.PENDING.value,
+                attempts=0,
+                next_attempt_at=now,
+                created_at=now,
+            )
+        )
 
 
 def drop_reminders(appointment: Appointment, why: str) -> None:
