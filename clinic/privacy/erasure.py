@@ -22,7 +22,15 @@ from clinic.core.clinic_settings import clinic_settings
 from clinic.core.database import begin_write, lock_rows, rowcount
 from clinic.core.errors import ClinicError
 from clinic.core.extensions import db
-from clinic.core.models import Appointment, OutboxMessage, Patient, Practitioner, Status
+from clinic.core.models import (
+    Appointment,
+    CalendarCopy,
+    OutboxMessage,
+    Patient,
+    Practitioner,
+    Status,
+)
+from clinic.core.models.own_calendars import STALE
 from clinic.privacy.records import (
     UNSENT,
     anonymise_consults,
@@ -111,6 +119,12 @@ def _erase(email: str, now: datetime, dry_run: bool) -> Erasure:
     intakes, notes = delete_health_records(ids)
     sign_ins = forget_sign_in_attempts(email)
     anonymise_consults(ids, clinic_settings().timezone)
+    # Copies in practitioners' own calendars are written again, without the patient's name.
+    db.session.execute(
+        sa.update(CalendarCopy)
+        .where(CalendarCopy.appointment_id.in_(ids), CalendarCopy.written_sequence.is_not(None))
+        .values(written_sequence=STALE, due_at=now, attempts=0)
+    )
     cancelled = tuple(_cancel(c, now) for c in upcoming)
     if patients:
         db.session.execute(sa.delete(Patient).where(Patient.id.in_([p.id for p in patients])))

@@ -26,6 +26,7 @@ from clinic.own_calendars import connections
 from clinic.own_calendars.caldav_account import account
 from clinic.own_calendars.push import push_due
 from clinic.own_calendars.sync import sync_connection
+from clinic.privacy.erasure import erase_patient
 from tests.support import factories
 from tests.support.booking import book
 from tests.support.radicale import PASSWORD, USER, Radicale
@@ -330,3 +331,29 @@ def test_radicale_stopped_mid_run_then_started_loses_and_duplicates_nothing(
             (new.calendar_uid, 0),
         ]
         assert db.session.get(Practitioner, doctor.id) is not None
+
+
+def test_an_erased_patient_leaves_the_copies_of_their_consults_without_a_name(
+    app, radicale, allow_loopback
+):
+    with app.app_context():
+        factories.clinic()
+        doctor = factories.practitioner()
+        now = datetime.now(UTC)
+        past = factories.appointment(
+            doctor, now - timedelta(hours=2), status="completed", calendar_uid="past@clinic.test"
+        )
+        past.patient.email = "pat@example.com"
+        db.session.commit()
+        coming, _ = book(doctor, factories.next_grid_time(days_ahead=2), email="pat@example.com")
+        receiving(radicale, doctor.id, now)
+        assert push_due(datetime.now(UTC)) == 2
+        events = stored_events(radicale, "work")
+        assert str(events["past@clinic.test"]["SUMMARY"]).endswith("J. P.")  # booked as Jo
+
+        erase_patient("pat@example.com", datetime.now(UTC))
+        assert push_due(datetime.now(UTC)) == 2
+        events = stored_events(radicale, "work")
+        assert set(events) == {"past@clinic.test"}  # the coming consult was cancelled
+        summary = str(events["past@clinic.test"]["SUMMARY"])
+        assert "J. P." not in summary and summary == "Free 20-minute virtual consult"

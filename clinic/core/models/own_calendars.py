@@ -71,6 +71,9 @@ class ExternalBusy(Model):
     key: Mapped[str] = mapped_column(sa.String(32))
 
 
+STALE = -1
+
+
 class CalendarCopy(Model):
     """A consult's copy in a practitioner's CalDAV calendar ("add consults here"), and what
     is left to do to it: a durable queue of one row per consult and connection.
@@ -97,7 +100,9 @@ class CalendarCopy(Model):
     )
     uid: Mapped[str] = mapped_column(sa.String(255))  # the consult's, as in its invites
     href: Mapped[str] = mapped_column(sa.String(2300), default="")  # "" until written
-    written_sequence: Mapped[int | None] = mapped_column()  # None: not in the calendar
+    # The SEQUENCE written; None: not in the calendar; STALE: there, but to be written again
+    # (the patient's name was erased).
+    written_sequence: Mapped[int | None] = mapped_column()
     etag: Mapped[str] = mapped_column(sa.String(200), default="")
     due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # None: nothing to do
     attempts: Mapped[int] = mapped_column(default=0)
