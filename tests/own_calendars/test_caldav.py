@@ -357,3 +357,28 @@ def test_an_erased_patient_leaves_the_copies_of_their_consults_without_a_name(
         assert set(events) == {"past@clinic.test"}  # the coming consult was cancelled
         summary = str(events["past@clinic.test"]["SUMMARY"])
         assert "J. P." not in summary and summary == "Free 20-minute virtual consult"
+
+
+def test_a_revoked_password_or_a_stopped_server_is_shown_and_the_busy_times_stay(
+    app, radicale, allow_loopback
+):
+    now = datetime(2026, 3, 20, 12, 0, tzinfo=UTC)
+    with app.app_context():
+        factories.clinic(horizon_days=30)
+        doctor = factories.practitioner()
+        put_event(radicale, "work", "dentist", "DTSTART:20260325T100000Z\nDTEND:20260325T110000Z")
+        connection = connect(radicale, doctor.id, now)
+        assert sync_connection(connection.id, now).ok
+        kept = db.session.scalars(sa.select(ExternalBusy.starts_at)).all()
+        assert len(kept) == 1
+
+        (radicale.folder / "users").write_text(f"{USER}:a-new-password\n")  # revoked
+        outcome = sync_connection(connection.id, now + timedelta(minutes=5))
+        assert not outcome.ok and "refused the user name or app password" in outcome.error
+        radicale.stop()
+        outcome = sync_connection(connection.id, now + timedelta(minutes=10))
+        assert not outcome.ok and "Couldn't reach 127.0.0.1" in outcome.error
+        db.session.rollback()
+        row = db.session.get(CalendarConnection, connection.id)
+        assert row.failing_since == now + timedelta(minutes=5) and row.last_success_at == now
+        assert db.session.scalars(sa.select(ExternalBusy.starts_at)).all() == kept
