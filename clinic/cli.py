@@ -147,7 +147,7 @@ def _read_calendars(app: Flask, stop: threading.Event, interval: float, log) -> 
                     log.info("Calendars: %s read.", synced)
                 pushed = push_due(utc_now())
                 if pushed:
-                    log.info("Calendars: %s consults copied or removed.", pushed)
+                    log.info("Calendars: consult copies brought up to date: %s.", pushed)
             except Exception:
                 log.exception("Reading calendars failed; trying again in %s seconds.", interval)
                 db.session.rollback()

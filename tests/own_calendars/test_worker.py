@@ -1,5 +1,5 @@
-"""`flask worker` as a process: it reads practitioners' calendars in a thread of its own, so
-a calendar server that keeps it waiting holds up no email."""
+"""`flask worker` as a process: it reads practitioners' calendars, and copies consults into
+them, in a thread of its own, so a calendar server that keeps it waiting holds up no email."""
 
 from __future__ import annotations
 
@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from caldav.collection import Calendar
+from caldav.davclient import DAVClient
 from cryptography.fernet import Fernet
 
 from clinic.core.extensions import db
@@ -18,7 +20,8 @@ from tests.support import factories
 from tests.support.booking import book
 from tests.support.http_servers import http_server
 from tests.support.mail import FLASK, worker_env
-from tests.support.own_calendars import connect_feed
+from tests.support.own_calendars import connect_account, connect_feed
+from tests.support.radicale import PASSWORD, USER, Radicale
 from tests.support.servers import PROJECT
 
 pytestmark = pytest.mark.slow
@@ -36,8 +39,20 @@ def wait_until(condition, seconds: float = 30) -> bool:
     return True
 
 
-def test_the_worker_reads_calendars_without_holding_up_email(app, database_url, sink):
+@pytest.fixture
+def radicale(tmp_path):
+    folder = tmp_path / "radicale"
+    folder.mkdir()
+    server = Radicale(folder)
+    server.start()
+    server.make_calendars(work="Work")
+    yield server
+    server.stop()
+
+
+def test_the_worker_reads_calendars_without_holding_up_email(app, database_url, sink, radicale):
     app.config["CALENDAR_SECRETS_KEY"] = KEY  # the worker runs as production, with this key
+    work = radicale.calendar_url("work")
     with http_server() as server, app.app_context():
         server.pages["/home.ics"] = (FEED.replace(b"20260", b"20270"), {})  # next year's
         factories.clinic(horizon_days=365)
@@ -45,6 +60,15 @@ def test_the_worker_reads_calendars_without_holding_up_email(app, database_url, 
         doctor_id = doctor.id
         silent = connect_feed(doctor.id, server.url + "/silent", "Slow server")  # read first
         home = connect_feed(doctor.id, server.url + "/home.ics")
+        connect_account(  # consults are added to its Work calendar
+            doctor.id,
+            password=PASSWORD,
+            server_url=radicale.url,
+            username=USER,
+            calendars=[[work, "Work"]],
+            busy_calendars=[],
+            push_calendar=work,
+        )
         db.session.remove()
         env = worker_env(database_url, sink) | {
             "CALENDAR_SECRETS_KEY": KEY,
@@ -60,7 +84,10 @@ def test_the_worker_reads_calendars_without_holding_up_email(app, database_url, 
         try:
             assert wait_until(lambda: "/silent" in server.hits), "the calendars were not read"
             # While the calendar thread waits on the slow server, a booking's invites go out.
-            book(db.session.get(Practitioner, doctor_id), factories.next_grid_time(3, 9))
+            consult, _ = book(
+                db.session.get(Practitioner, doctor_id), factories.next_grid_time(3, 9)
+            )
+            uid = consult.calendar_uid
             db.session.remove()
             assert wait_until(lambda: len(sink.received) == 2), "the invites never arrived"
             assert "/home.ics" not in server.hits  # the calendar thread is still waiting
@@ -74,10 +101,19 @@ def test_the_worker_reads_calendars_without_holding_up_email(app, database_url, 
             assert wait_until(lambda: read() == 6), "the feed's busy times never arrived"
             failed = db.session.get(CalendarConnection, silent)
             assert "(503)" in failed.last_error
+
+            def copied() -> bool:
+                with DAVClient(url=radicale.url, username=USER, password=PASSWORD) as client:
+                    found = Calendar(client=client, url=work).search(event=True)
+                    return [str(e.icalendar_component["UID"]) for e in found] == [uid]
+
+            assert wait_until(copied), "the consult never reached the CalDAV calendar"
         finally:
             worker.send_signal(signal.SIGTERM)
             output, _ = worker.communicate(timeout=30)
             db.session.remove()
     text = output.decode(errors="replace")
     assert worker.returncode == 0 and "Traceback" not in text, text
-    assert "Calendars: 2 read." in text, text
+    assert (
+        "Calendars: 3 read." in text and "Calendars: consult copies brought up to date: 1." in text
+    ), text

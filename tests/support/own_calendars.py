@@ -33,8 +33,11 @@ def connect_feed(
     return connection.id
 
 
-def connect_account(practitioner_id: int, label: str = "Phone", **columns: object) -> int:
-    """A CalDAV account with two calendars, as connecting one stores it (no server asked)."""
+def connect_account(
+    practitioner_id: int, label: str = "Phone", password: str = "app-password", **columns: object
+) -> int:
+    """A CalDAV account with two calendars, as connecting one stores it (no server asked);
+    ``columns`` set others (``server_url``, ``calendars``, ``push_calendar``...)."""
     values: dict[str, object] = {
         "created_at": datetime.now(UTC),
         "server_url": PUBLIC_DAV,
@@ -47,7 +50,7 @@ def connect_account(practitioner_id: int, label: str = "Phone", **columns: objec
         practitioner_id=practitioner_id,
         kind=ConnectionKind.CALDAV.value,
         label=label,
-        secret=seal("app-password"),
+        secret=seal(password),
         **values,
     )
     db.session.add(connection)
