@@ -9,6 +9,10 @@ everyone's. ORM bulk statements on those tables raise everyone's
 too, unless the statement declares it changes no free time with the execution option
 ``schedule_unchanged=True`` (releasing lapsed holds, anonymising consults, retention).
 Settings and consult types need no version: the booking rules they give are part of the key.
+
+A change to the busy times read from a practitioner's own calendars raises their
+``busy_version`` as well, in the same statement: those busy times are kept in memory by it
+(``clinic.availability.busy_cache``).
 """
 
 from __future__ import annotations
@@ -60,8 +64,10 @@ def _ids(obj, *attributes) -> set:
     return found
 
 
-def _touched(session: Session) -> set:
+def _touched(session: Session) -> tuple[set, set]:
+    """The practitioners whose free times change in this flush; those whose busy times do."""
     ids: set = set()
+    busy: set = set()
     for obj in chain(session.new, session.dirty, session.deleted):
         if obj in session.dirty and not session.is_modified(obj, include_collections=False):
             continue
@@ -73,8 +79,11 @@ def _touched(session: Session) -> set:
             ids |= _ids(obj, "practitioner_id", "practitioner")
         elif isinstance(obj, WorkingHours):
             ids |= _ids(obj, "practitioner_id", "practitioner")
-        elif isinstance(obj, HoursOverride | ExternalBusy):
+        elif isinstance(obj, HoursOverride):
             ids |= _ids(obj, "practitioner_id")
+        elif isinstance(obj, ExternalBusy):
+            busy |= _ids(obj, "practitioner_id")
+            ids |= busy
         elif isinstance(obj, HoursOverrideRange):
             override = obj.override
             ids |= _ids(override, "practitioner_id") if override is not None else {EVERYONE}
@@ -82,11 +91,16 @@ def _touched(session: Session) -> set:
             found = _ids(obj, "practitioner_id")
             ids |= {EVERYONE} if None in found else found
     ids.discard(None)  # a practitioner not yet flushed has no cached times to invalidate
-    return ids
+    busy.discard(None)
+    return ids, busy
 
 
-def _raise(session: Session, ids: set) -> None:
-    statement = sa.update(Practitioner).values(schedule_version=Practitioner.schedule_version + 1)
+def _raise(session: Session, ids: set, busy: bool = False) -> None:
+    """Raise the schedule versions of ``ids`` (and their busy versions, with ``busy``)."""
+    values = {"schedule_version": Practitioner.schedule_version + 1}
+    if busy:
+        values["busy_version"] = Practitioner.busy_version + 1
+    statement = sa.update(Practitioner).values(values)
     lock = sa.select(Practitioner.id).order_by(Practitioner.id).with_for_update()
     if EVERYONE not in ids:
         statement = statement.where(Practitioner.id.in_(sorted(ids)))
@@ -99,15 +113,18 @@ def _raise(session: Session, ids: set) -> None:
     session.execute(statement, execution_options={"synchronize_session": "evaluate"})
 
 
-def raise_versions(session: Session, practitioner_ids: set[int]) -> None:
+def raise_versions(session: Session, practitioner_ids: set[int], *, busy: bool = False) -> None:
     """For a bulk change the flush can't see (marked ``schedule_unchanged``): raise these
-    practitioners' versions in the caller's transaction."""
+    practitioners' versions in the caller's transaction; ``busy``: their busy times changed."""
     if practitioner_ids:
-        _raise(session, practitioner_ids)
+        _raise(session, practitioner_ids, busy)
 
 
 def _before_flush(session: Session, flush_context, instances) -> None:
-    ids = _touched(session)
+    ids, busy = _touched(session)
+    if busy:
+        _raise(session, busy, busy=True)
+        ids -= busy
     if ids:
         _raise(session, ids)
 
@@ -118,7 +135,8 @@ def _bulk_statement(state: ORMExecuteState) -> None:
     if state.execution_options.get("schedule_unchanged"):
         return
     if any(m.class_ in SCHEDULE_MODELS for m in state.all_mappers):
-        _raise(state.session, {EVERYONE})
+        busy = any(m.class_ is ExternalBusy for m in state.all_mappers)
+        _raise(state.session, {EVERYONE}, busy)
 
 
 _LISTENERS = (

@@ -185,7 +185,7 @@ def remove(connection: CalendarConnection, user: StaffUser, now: datetime, *, ad
         sa.delete(CalendarConnection).where(CalendarConnection.id == connection_id),
         execution_options={"schedule_unchanged": True},  # raised just below, for one person
     )
-    raise_versions(db.session(), {practitioner_id})
+    raise_versions(db.session(), {practitioner_id}, busy=True)
     audit(
         "calendar_removed",
         user,

@@ -261,7 +261,7 @@ def _replace(connection: CalendarConnection, busy: list[Busy]) -> bool:
             ],
             execution_options=unchanged,
         )
-    raise_versions(db.session(), {connection.practitioner_id})
+    raise_versions(db.session(), {connection.practitioner_id}, busy=True)
     return True
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from operator import attrgetter
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -38,10 +39,15 @@ class Interval:
         return Interval(self.start - before, self.end + after)
 
 
+_BOUNDS = attrgetter("start", "end")
+
+
 def merge(intervals: Iterable[Interval]) -> list[Interval]:
     """Sorted union: overlapping or touching intervals become one; empty ones vanish."""
     merged: list[Interval] = []
-    for item in sorted(i for i in intervals if i.end > i.start):
+    # By (start, end), as the dataclass orders them, but without building two tuples for
+    # each comparison: thousands of busy times from a calendar made that the main cost.
+    for item in sorted((i for i in intervals if i.end > i.start), key=_BOUNDS):
         if merged and item.start <= merged[-1].end:
             if item.end > merged[-1].end:
                 merged[-1] = Interval(merged[-1].start, item.end)

@@ -11,6 +11,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from itertools import chain
 from typing import TypeVar
 from zoneinfo import ZoneInfo
 
@@ -166,6 +167,27 @@ def _full_days(av: Availability, rules: Rules) -> set[date]:
     return {day for day, count in counts.items() if count >= rules.daily_cap}
 
 
+def _blocked(av: Availability, buffer: timedelta) -> tuple[list[datetime], list[datetime]]:
+    """The starts and the ends of the stretches no consult may overlap, merged and in order:
+    time off, and every consult and busy time with ``buffer`` on both sides. (``merge`` does
+    the same with ``Interval`` objects; plain pairs keep thousands of busy times cheap.)"""
+    spans = sorted(
+        [(t.start, t.end) for t in av.time_off]
+        + [(b.start - buffer, b.end + buffer) for b in chain(av.busy, av.external)]
+    )
+    starts: list[datetime] = []
+    ends: list[datetime] = []
+    for start, end in spans:
+        if end <= start:
+            continue
+        if ends and start <= ends[-1]:
+            ends[-1] = max(ends[-1], end)
+        else:
+            starts.append(start)
+            ends.append(end)
+    return starts, ends
+
+
 def free_slots(av: Availability, rules: Rules, window: Interval, now: datetime) -> list[Slot]:
     """Bookable slots of one practitioner whose start lies in ``window``, in order.
 
@@ -179,9 +201,7 @@ def free_slots(av: Availability, rules: Rules, window: Interval, now: datetime) 
     latest = min(window.end, now + rules.horizon + timedelta(microseconds=1))
     if earliest >= latest:
         return []
-    buffered = (b.widened(rules.buffer, rules.buffer) for b in (*av.busy, *av.external))
-    blocked = merge([*av.time_off, *buffered])
-    blocked_ends = [b.end for b in blocked]
+    blocked_starts, blocked_ends = _blocked(av, rules.buffer)
     full_days = _full_days(av, rules)
     slots: list[Slot] = []
     for stretch in working_intervals(av, Interval(earliest, latest + rules.duration)):
@@ -190,7 +210,7 @@ def free_slots(av: Availability, rules: Rules, window: Interval, now: datetime) 
         while start < latest and start + rules.duration <= stretch.end:
             end = start + rules.duration
             i = bisect_right(blocked_ends, start)
-            clear = i == len(blocked) or blocked[i].start >= end
+            clear = i == len(blocked_ends) or blocked_starts[i] >= end
             if clear and start.astimezone(av.zone).date() not in full_days:
                 slots.append(Slot(start, end, av.practitioner_id))
             start += rules.step

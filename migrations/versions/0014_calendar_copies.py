@@ -1,5 +1,6 @@
 """consults copied into practitioners' own CalDAV calendars (a durable queue, one row per
-consult and calendar), and the calendars each CalDAV account holds.
+consult and calendar), the calendars each CalDAV account holds, and a version of each
+practitioner's busy times.
 
 Revision ID: 0014
 Revises: 0013
@@ -40,9 +41,15 @@ def upgrade():
     with op.batch_alter_table('calendar_connection', schema=None) as batch_op:
         batch_op.add_column(sa.Column('calendars', sa.JSON(), nullable=False, server_default='[]'))
 
+    with op.batch_alter_table('practitioner', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('busy_version', sa.Integer(), nullable=False, server_default='0'))
+
 
 
 def downgrade():
+    with op.batch_alter_table('practitioner', schema=None) as batch_op:
+        batch_op.drop_column('busy_version')
+
     with op.batch_alter_table('calendar_connection', schema=None) as batch_op:
         batch_op.drop_column('calendars')
 
