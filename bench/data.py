@@ -11,6 +11,7 @@ import sys
 from contextlib import redirect_stderr
 from datetime import UTC, datetime, time, timedelta
 from itertools import cycle
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
@@ -18,14 +19,17 @@ from clinic.core.extensions import db
 from clinic.core.models import (
     Appointment,
     ConsultType,
+    ExternalBusy,
     HoursOverride,
     HoursOverrideRange,
     Patient,
+    Practitioner,
     Status,
     TimeOff,
 )
 from tests.support import factories
 from tests.support.apps import make_app, migrate
+from tests.support.own_calendars import connect_feed
 
 ZONES = ("America/New_York", "Europe/London", "Australia/Sydney", "America/Los_Angeles", "UTC")
 WEEKDAYS_9_TO_5 = [(d, time(9), time(17)) for d in range(5)]
@@ -188,6 +192,44 @@ def add_overrides_and_time_off(url: str, practitioner_ids: list[int], days: int,
         db.session.commit()
         db.session.remove()
         db.engine.dispose()
+
+
+# A busy own calendar, in the practitioner's zone: a half-hour lunch meeting at 12:00 (inside
+# weekday hours of 9 to 5), then 21 half-hour events every 40 minutes from 17:30 to 08:00 the
+# next morning (outside them, buffer included): 22 a day, every day of the week.
+BUSY_PER_DAY = 22
+
+
+def add_external_busy(url: str, practitioner_id: int, count: int, now: datetime) -> None:
+    """A calendar of the practitioner's connected (an ICS feed, as the staff page connects
+    one) and ``count`` busy times read from it, 22 a day from today: 2,000 fill 91 days."""
+    app = app_for(url)
+    with app.app_context():
+        connection = connect_feed(practitioner_id)
+        zone = ZoneInfo(db.session.get(Practitioner, practitioner_id).timezone)
+        _insert(
+            ExternalBusy,
+            (_busy(i, connection, practitioner_id, zone, now) for i in range(count)),
+        )
+        db.session.remove()
+        db.engine.dispose()
+
+
+def _busy(i: int, connection: int, practitioner_id: int, zone: ZoneInfo, now: datetime) -> dict:
+    day, k = divmod(i, BUSY_PER_DAY)
+    local = now.astimezone(zone).date() + timedelta(days=day)
+    if k == 0:
+        starts = datetime.combine(local, time(12), zone)
+    else:
+        starts = datetime.combine(local, time(17, 30), zone) + timedelta(minutes=40 * (k - 1))
+    ends = starts + timedelta(minutes=30)  # wall-clock times, made UTC only now
+    return {
+        "connection_id": connection,
+        "practitioner_id": practitioner_id,
+        "starts_at": starts.astimezone(UTC),
+        "ends_at": ends.astimezone(UTC),
+        "key": f"{i:032x}",
+    }
 
 
 FEED_STATUSES = (Status.COMPLETED.value, Status.NO_SHOW.value)

@@ -27,7 +27,7 @@ def test_a_quick_run_of_the_in_process_parts_prints_every_row(postgres):
     assert done.returncode == 0, done.stderr[-3000:]
     rows = [line for line in done.stdout.splitlines() if line.startswith("| ")][1:]
     parts = [row.split("|")[1].strip() for row in rows]
-    assert parts.count("Slot computation") == 4, done.stdout
+    assert parts.count("Slot computation") == 8, done.stdout
     assert parts.count("Queries") == 8, done.stdout
     assert parts.count("Calendar feed") >= 2, done.stdout
     for row in rows:  # the exact verdicts: statement counts, and 304s counted without a build
