@@ -20,12 +20,8 @@ from datetime import UTC, datetime, timedelta
 
 from bench import data
 from bench.report import Row, millis
-from clinic.availability.open_times import (
-    active_practitioners,
-    busy_cache,
-    open_times,
-    slot_cache,
-)
+from clinic.availability.busy_cache import busy_cache
+from clinic.availability.open_times import active_practitioners, open_times, slot_cache
 from clinic.core.extensions import db
 from clinic.scheduling import Interval
 

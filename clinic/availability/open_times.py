@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from flask import current_app
 
-from clinic.availability.busy_cache import BusyCache
+from clinic.availability.busy_cache import external_busy
 from clinic.availability.slot_cache import SlotCache
 from clinic.core.clinic_settings import NotSetUp, clinic_settings
 from clinic.core.extensions import db
@@ -24,7 +24,6 @@ from clinic.core.models import (
     Appointment,
     ClinicSettings,
     ConsultType,
-    ExternalBusy,
     HoursOverride,
     HoursOverrideRange,
     Practitioner,
@@ -162,7 +161,7 @@ def _load(
             lapses.append(booked.hold_expires_at)
     external = {
         pid: tuple(b for b in kept if b.end > lo and b.start < hi)
-        for pid, kept in _external(ids).items()
+        for pid, kept in external_busy(ids).items()
     }
     found = [
         Availability(
@@ -207,48 +206,6 @@ def _overrides(ids: list[int], window: Interval) -> dict[int, tuple[DayOverride,
     for (practitioner_id, day), day_ranges in ranges.items():
         found[practitioner_id].append(DayOverride(day, tuple(day_ranges)))
     return {pid: tuple(items) for pid, items in found.items()}
-
-
-def _external(ids: list[int]) -> dict[int, tuple[Interval, ...]]:
-    """Each practitioner's busy times from their own calendars, all of them, sorted.
-
-    One statement reads every practitioner's busy version and, joined, the busy times of
-    those whose kept copy (``busy_cache``) is not of that version: usually none, so thousands
-    of busy times cost nothing more than a few free times do."""
-    cache = busy_cache()
-    kept = cache.kept(ids)
-    stale = (
-        sa.tuple_(Practitioner.id, Practitioner.busy_version).not_in(list(kept))
-        if kept
-        else sa.true()
-    )
-    rows = db.session.execute(
-        sa.select(
-            Practitioner.id, Practitioner.busy_version, ExternalBusy.starts_at, ExternalBusy.ends_at
-        )
-        .outerjoin(ExternalBusy, sa.and_(ExternalBusy.practitioner_id == Practitioner.id, stale))
-        .where(Practitioner.id.in_(ids))
-        .order_by(Practitioner.id, ExternalBusy.starts_at, ExternalBusy.ends_at)
-    )
-    versions: dict[int, int] = {}
-    read: dict[int, list[Interval]] = defaultdict(list)
-    for pid, version, starts, ends in rows:
-        versions[pid] = version
-        if starts is not None:
-            read[pid].append(Interval(starts, ends))
-    found = {}
-    for pid, version in versions.items():
-        busy = kept.get((pid, version))
-        if busy is None:  # not kept, or an older version: the rows read are this version's
-            busy = tuple(read[pid])
-            cache.put(pid, version, busy)
-        found[pid] = busy
-    return found
-
-
-def busy_cache() -> BusyCache:
-    """This app's kept busy times (one per app, so each test's app starts with none)."""
-    return current_app.extensions["clinic.busy_cache"]
 
 
 def open_times(

@@ -33,19 +33,15 @@ from clinic.core.models import (
     ConnectionKind,
     ExternalBusy,
     Practitioner,
-    Role,
-    StaffUser,
 )
-from clinic.notify.outbox import notify_calendar_failing
 from clinic.outbound.http import Fetched, OutboundError, fetch
 from clinic.own_calendars.busy_times import Busy, FeedError, read_busy, read_busy_in
 from clinic.own_calendars.caldav_account import account
+from clinic.own_calendars.outages import OUTAGE_GRACE, report_outage
 from clinic.own_calendars.secrets import SecretsUnavailable, unseal
 
 log = logging.getLogger("clinic.own_calendars")
 
-# A calendar failing this long is emailed about, once: a blip that the next round mends is not.
-OUTAGE_GRACE = timedelta(minutes=15)
 LOOK_BACK = timedelta(days=1)  # busy times that began before now may still be running
 # Read a week past the booking horizon, so an unchanged feed can answer 304 for a week
 # before the window needed outgrows what was read.
@@ -274,31 +270,7 @@ def _fail(connection_id: int, now: datetime, message: str) -> Outcome:
     connection.last_error = message[:300]
     connection.failing_since = connection.failing_since or now
     if not connection.outage_reported and now - connection.failing_since >= OUTAGE_GRACE:
-        _report_outage(connection, now)
+        report_outage(connection, now)
         connection.outage_reported = True  # until it works again: one email per outage
     db.session.commit()
     return Outcome(ok=False, error=message)
-
-
-def _report_outage(connection: CalendarConnection, now: datetime) -> None:
-    """Email the practitioner and the admins (in the caller's transaction) that the calendar
-    stopped working: which one and why, never its address."""
-    practitioner = db.session.get(Practitioner, connection.practitioner_id)
-    assert practitioner is not None
-    admins = db.session.execute(
-        sa.select(StaffUser.email, StaffUser.name)
-        .where(StaffUser.role == Role.ADMIN.value, StaffUser.active.is_(True))
-        .order_by(StaffUser.id)
-    ).all()
-    recipients = {practitioner.email.lower(): practitioner.name}
-    for email, name in admins:
-        recipients.setdefault(email.lower(), name or email)
-    assert connection.failing_since is not None
-    payload = {
-        "label": connection.label,
-        "practitioner": practitioner.name,
-        "since": connection.failing_since.isoformat(),
-        "error": connection.last_error,
-        "push": bool(connection.push_calendar),
-    }
-    notify_calendar_failing(list(recipients.items()), payload, uid_domain(), now)

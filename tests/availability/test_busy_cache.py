@@ -10,7 +10,8 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from clinic.availability.open_times import busy_cache, slot_cache
+from clinic.availability.busy_cache import busy_cache
+from clinic.availability.open_times import slot_cache
 from clinic.core.clock import utc_now
 from clinic.core.extensions import db
 from clinic.core.models import CalendarConnection, ExternalBusy, Practitioner

@@ -13,7 +13,8 @@ import sqlalchemy as sa
 from clinic.core.extensions import db
 from clinic.core.models import OutboxMessage, Role, StaffUser
 from clinic.notify.compose import compose
-from clinic.own_calendars.sync import OUTAGE_GRACE, sync_connection
+from clinic.own_calendars.outages import OUTAGE_GRACE
+from clinic.own_calendars.sync import sync_connection
 from tests.support import factories
 from tests.support.http_servers import http_server
 from tests.support.own_calendars import connect_feed
