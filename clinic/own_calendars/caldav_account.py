@@ -86,7 +86,7 @@ class Account:
             headers["If-None-Match"] = "*"
         elif etag:
             headers["If-Match"] = etag
-        response = self.client.request(href, "PUT", body.decode(), headers)
+        response = self._write(href, "PUT", body.decode(), headers)
         if response.status == 412:
             raise Conflict("The event changed in the calendar since it was last written.")
         if response.status not in (200, 201, 204):
@@ -104,9 +104,21 @@ class Account:
 
     def delete(self, href: str) -> None:
         """Remove what is at ``href``; already gone counts as done."""
-        response = self.client.request(href, "DELETE", "", {})
+        response = self._write(href, "DELETE", "", {})
         if response.status not in (200, 204, 404, 410):
             raise _refused(response.status)
+
+    def _write(self, href: str, method: str, body: str, headers: dict[str, str]):
+        try:
+            return self.client.request(href, method, body, headers)
+        except dav_error.AuthorizationError as problem:
+            if problem.status == 403:  # signed in, but not allowed to change that calendar
+                raise AccountError(
+                    "The calendar server would not let this account change that calendar "
+                    '(it may be read-only or hold only tasks): choose another under "Add '
+                    'booked consults to".'
+                ) from None
+            raise
 
 
 def event_href(calendar_url: str, uid: str) -> str:

@@ -120,10 +120,18 @@ def _erase(email: str, now: datetime, dry_run: bool) -> Erasure:
     sign_ins = forget_sign_in_attempts(email)
     anonymise_consults(ids, clinic_settings().timezone)
     # Copies in practitioners' own calendars are written again, without the patient's name.
+    # (A copy being written now stays due, and is written again once that is done.)
+    written = CalendarCopy.written_sequence
     db.session.execute(
         sa.update(CalendarCopy)
-        .where(CalendarCopy.appointment_id.in_(ids), CalendarCopy.written_sequence.is_not(None))
-        .values(written_sequence=STALE, due_at=now, attempts=0)
+        .where(CalendarCopy.appointment_id.in_(ids))
+        .values(
+            written_sequence=sa.case(
+                (written.is_(None), sa.null()), else_=sa.literal(STALE, sa.Integer)
+            ),
+            due_at=now,
+            attempts=0,
+        )
     )
     cancelled = tuple(_cancel(c, now) for c in upcoming)
     if patients:

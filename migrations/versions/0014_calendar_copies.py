@@ -27,6 +27,7 @@ def upgrade():
     sa.Column('written_sequence', sa.Integer(), nullable=True),
     sa.Column('etag', sa.String(length=200), nullable=False),
     sa.Column('due_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('leased_until', sa.DateTime(timezone=True), nullable=True),
     sa.Column('attempts', sa.Integer(), nullable=False),
     sa.Column('last_error', sa.String(length=300), nullable=False),
     sa.ForeignKeyConstraint(['appointment_id'], ['appointment.id'], name=op.f('fk_calendar_copy_appointment_id_appointment'), ondelete='SET NULL'),

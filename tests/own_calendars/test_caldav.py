@@ -4,6 +4,8 @@ there; and Radicale stopped mid-run, then started again, loses and duplicates no
 
 from __future__ import annotations
 
+import socket
+import threading
 from datetime import UTC, datetime, timedelta
 
 import icalendar
@@ -22,13 +24,15 @@ from clinic.core.models import (
     ExternalBusy,
     Practitioner,
 )
-from clinic.own_calendars import connections
+from clinic.core.models.own_calendars import STALE
+from clinic.own_calendars import connections, push
 from clinic.own_calendars.caldav_account import account
 from clinic.own_calendars.push import push_due
 from clinic.own_calendars.sync import sync_connection
 from clinic.privacy.erasure import erase_patient
 from tests.support import factories
 from tests.support.booking import book
+from tests.support.own_calendars import DAV_CALENDARS, connect_account
 from tests.support.radicale import PASSWORD, USER, Radicale
 
 
@@ -382,3 +386,103 @@ def test_a_revoked_password_or_a_stopped_server_is_shown_and_the_busy_times_stay
         row = db.session.get(CalendarConnection, connection.id)
         assert row.failing_since == now + timedelta(minutes=5) and row.last_success_at == now
         assert db.session.scalars(sa.select(ExternalBusy.starts_at)).all() == kept
+
+
+def copy_row(uid: str) -> CalendarCopy:
+    db.session.rollback()
+    return db.session.scalar(sa.select(CalendarCopy).where(CalendarCopy.uid == uid))
+
+
+def test_a_copy_another_worker_holds_is_left_to_it_until_its_lease_runs_out(
+    app, radicale, allow_loopback
+):
+    with app.app_context():
+        factories.clinic()
+        doctor = factories.practitioner()
+        receiving(radicale, doctor.id, datetime.now(UTC))
+        consult, _ = book(doctor, factories.next_grid_time(days_ahead=2))
+        now = datetime.now(UTC)
+        copy = copy_row(consult.calendar_uid)
+        copy.leased_until = now + timedelta(minutes=5)  # another worker is writing it
+        db.session.commit()
+        assert push_due(now) == 0 and stored_events(radicale, "work") == {}
+        assert push_due(now + timedelta(minutes=6)) == 1  # that worker died: taken again
+        assert set(stored_events(radicale, "work")) == {consult.calendar_uid}
+
+
+def test_a_change_made_while_a_copy_is_written_has_it_written_again(app):
+    """What a worker wrote may predate the change (a new time, an erased name): it records
+    the copy as stale and leaves it due; and a worker that lost its lease records nothing."""
+    with app.app_context():
+        factories.clinic()
+        doctor = factories.practitioner()
+        connection = connect_account(doctor.id, push_calendar=DAV_CALENDARS[0][0])
+        consult, _ = book(doctor, factories.next_grid_time(days_ahead=2))
+        copy = copy_row(consult.calendar_uid)
+        claim = push.Claim(copy.id, copy.due_at, copy.due_at + timedelta(minutes=5))
+        copy.leased_until, copy.connection_id = claim.lease, connection
+        db.session.commit()
+        lifecycle_change = copy.due_at + timedelta(seconds=1)
+        copy.due_at = lifecycle_change  # the consult changed while the worker wrote it
+        db.session.commit()
+        push._done(claim, "https://dav.example.com/ada/work/x.ics", '"e1"', 0)
+        row = copy_row(consult.calendar_uid)
+        assert row.written_sequence == STALE and row.due_at == lifecycle_change
+        assert row.leased_until is None and row.href.endswith("x.ics")
+
+        late = push.Claim(row.id, row.due_at, row.due_at + timedelta(minutes=5))
+        push._done(late, "", "", None)  # never held: nothing recorded
+        assert copy_row(consult.calendar_uid).href.endswith("x.ics")
+
+
+def test_a_calendar_the_account_may_not_change_is_said_so(app, radicale, allow_loopback):
+    with app.app_context():
+        factories.clinic()
+        doctor = factories.practitioner()
+        connection = receiving(radicale, doctor.id, datetime.now(UTC))
+        db.session.execute(  # a calendar of another user's: read-only to this account
+            sa.update(CalendarConnection)
+            .where(CalendarConnection.id == connection.id)
+            .values(push_calendar=radicale.url + "someone/shared/")
+        )
+        db.session.commit()
+        book(doctor, factories.next_grid_time(days_ahead=2))
+        assert push_due(datetime.now(UTC)) == 1
+        waiting, error = copies_waiting(doctor.id)
+        assert waiting == 1 and "would not let this account change that calendar" in error
+
+
+def test_a_server_that_cant_be_reached_is_asked_once_a_round(app, allow_loopback):
+    """The rest of its copies wait for the next round without keeping the thread (and the
+    busy times read after it) waiting on the same server again."""
+    accepted = []
+    listener = socket.create_server(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+
+    def refuse() -> None:
+        while True:
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                return
+            accepted.append(1)
+            conn.close()  # hangs up without a word
+
+    threading.Thread(target=refuse, daemon=True).start()
+    try:
+        with app.app_context():
+            factories.clinic()
+            doctor = factories.practitioner()
+            connect_account(
+                doctor.id,
+                server_url=f"http://127.0.0.1:{port}/",
+                push_calendar=f"http://127.0.0.1:{port}/ada/work/",
+            )
+            for days in (2, 3, 4):
+                book(doctor, factories.next_grid_time(days_ahead=days), email=f"{days}@x.org")
+            assert push_due(datetime.now(UTC)) == 3
+            waiting, error = copies_waiting(doctor.id)
+            assert waiting == 3 and "127.0.0.1" in error
+    finally:
+        listener.close()
+    assert 1 <= len(accepted) < 3  # one copy's try (with any retry of its own), not three

@@ -105,5 +105,7 @@ class CalendarCopy(Model):
     written_sequence: Mapped[int | None] = mapped_column()
     etag: Mapped[str] = mapped_column(sa.String(200), default="")
     due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # None: nothing to do
+    # Taken by a worker until then: no other worker writes the copy meanwhile.
+    leased_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     attempts: Mapped[int] = mapped_column(default=0)
     last_error: Mapped[str] = mapped_column(sa.String(300), default="")
