@@ -17,6 +17,7 @@ A change to the busy times read from a practitioner's own calendars raises their
 
 from __future__ import annotations
 
+import secrets
 from itertools import chain
 
 import sqlalchemy as sa
@@ -97,9 +98,13 @@ def _touched(session: Session) -> tuple[set, set]:
 
 def _raise(session: Session, ids: set, busy: bool = False) -> None:
     """Raise the schedule versions of ``ids`` (and their busy versions, with ``busy``)."""
-    values = {"schedule_version": Practitioner.schedule_version + 1}
+    values: dict[str, object] = {"schedule_version": Practitioner.schedule_version + 1}
     if busy:
-        values["busy_version"] = Practitioner.busy_version + 1
+        # A random number rather than the next one: a transaction that changed busy times,
+        # read them (keeping them under its new version) and then rolled back must not leave
+        # a kept copy that the next change's version would match. (31 bits: the column's
+        # size on both databases; a chance match is one in two billion.)
+        values["busy_version"] = secrets.randbits(31)
     statement = sa.update(Practitioner).values(values)
     lock = sa.select(Practitioner.id).order_by(Practitioner.id).with_for_update()
     if EVERYONE not in ids:

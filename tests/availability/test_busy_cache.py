@@ -65,20 +65,22 @@ def test_a_sync_a_removal_and_a_booking_each_keep_the_kept_busy_times_true(app, 
 
     with app.app_context():
         synced(home, [Busy(dentist, dentist + timedelta(minutes=45), "k" * 32)])
-        assert busy_version(doctor) == before + 1
+        synced_version = busy_version(doctor)
+        assert synced_version != before
     assert z(dentist) not in offered(client, day)
 
     with app.app_context():  # a booking changes the schedule, not the busy times
         later = factories.next_grid_time(days_ahead=2, hour=16)
         book(db.session.get(Practitioner, doctor), later)
-        assert busy_version(doctor) == before + 1
-        assert [b.start for b in busy_cache().kept([doctor])[(doctor, before + 1)]] == [dentist]
+        assert busy_version(doctor) == synced_version
+        kept = busy_cache().kept([doctor])[(doctor, synced_version)]
+        assert [b.start for b in kept] == [dentist]
     assert z(dentist) not in offered(client, day)
 
     with app.app_context():
         connection = db.session.get(CalendarConnection, home)
         connections.remove(connection, None, utc_now(), address="")
-        assert busy_version(doctor) == before + 2
+        assert busy_version(doctor) not in (before, synced_version)
         assert db.session.scalar(sa.select(sa.func.count()).select_from(ExternalBusy)) == 0
     assert z(dentist) in offered(client, day)
 

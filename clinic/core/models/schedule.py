@@ -29,8 +29,9 @@ class Practitioner(Model):
     # Raised with every change to this practitioner's free times
     # (clinic.availability.schedule_version).
     schedule_version: Mapped[int] = mapped_column(default=0, server_default="0")
-    # Raised with every change to the busy times read from their own calendars, alone: the
-    # busy times are kept in memory by this version (clinic.availability.busy_cache).
+    # Changed (to a random number) with every change to the busy times read from
+    # their own calendars, alone: the busy times are kept in memory by this version
+    # (clinic.availability.busy_cache).
     busy_version: Mapped[int] = mapped_column(default=0, server_default="0")
     # The feed's validators (clinic.calendar.feed): the fingerprint of its content when last
     # served (its ETag), and when that content was first served (its Last-Modified).
