@@ -48,8 +48,9 @@ def upgrade():
 
 
 def downgrade():
-    with op.batch_alter_table('practitioner', schema=None) as batch_op:
-        batch_op.drop_column('busy_version')
+    # Not in batch mode: on SQLite that copies the table, and other tables' foreign keys to
+    # it refuse the copy's DROP TABLE. (SQLite has dropped columns itself since 3.35.)
+    op.drop_column('practitioner', 'busy_version')
 
     with op.batch_alter_table('calendar_connection', schema=None) as batch_op:
         batch_op.drop_column('calendars')
