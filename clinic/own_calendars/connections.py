@@ -49,29 +49,10 @@ def add_feed(
         url = checked_url(url)
     except BadAddress as problem:
         raise ConnectionRefused(str(problem), field="url") from None
-    secret = seal(url)
-    begin_write()
     connection = CalendarConnection(
-        practitioner_id=practitioner_id,
-        kind=ConnectionKind.ICS.value,
-        label=label,
-        secret=secret,
-        created_at=now,
-        sync_due_at=now,
+        practitioner_id=practitioner_id, kind=ConnectionKind.ICS.value, secret=seal(url)
     )
-    db.session.add(connection)
-    db.session.flush()
-    audit(
-        "calendar_connected",
-        user,
-        subject=f"practitioner {practitioner_id}",
-        detail=f"calendar {connection.id}, ICS feed",
-        now=now,
-        address=address,
-        commit=False,
-    )
-    db.session.commit()
-    return connection
+    return _connect(connection, label, user, now, address, "ICS feed")
 
 
 def add_account(
@@ -104,28 +85,38 @@ def add_account(
             "The account has no calendars: make one on the server, then connect again.",
             field="server_url",
         )
-    secret = seal(password)
-    begin_write()
     connection = CalendarConnection(
         practitioner_id=practitioner_id,
         kind=ConnectionKind.CALDAV.value,
-        label=label,
-        secret=secret,
+        secret=seal(password),
         server_url=server_url,
         username=username,
         calendars=[[c.url, c.name] for c in calendars],
         busy_calendars=[c.url for c in calendars],
         push_calendar="",
-        created_at=now,
-        sync_due_at=now,
     )
+    return _connect(connection, label, user, now, address, "CalDAV account")
+
+
+def _connect(
+    connection: CalendarConnection,
+    label: str,
+    user: StaffUser,
+    now: datetime,
+    address: str,
+    kind: str,
+) -> CalendarConnection:
+    """Save ``connection``, to be read by the next round of ``flask worker``; audited by its
+    kind, never its address or password."""
+    connection.label, connection.created_at, connection.sync_due_at = label, now, now
+    begin_write()
     db.session.add(connection)
     db.session.flush()
     audit(
         "calendar_connected",
         user,
-        subject=f"practitioner {practitioner_id}",
-        detail=f"calendar {connection.id}, CalDAV account",
+        subject=f"practitioner {connection.practitioner_id}",
+        detail=f"calendar {connection.id}, {kind}",
         now=now,
         address=address,
         commit=False,
