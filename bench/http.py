@@ -14,7 +14,9 @@ about 50 KB of JSON here); ``/book`` is the booking page's first week (about 60 
 as a first visit, with no session cookie. Both are served from the process's recent answers
 (``clinic/web/kept_answers.py``, kept 2 s) as a burst of first visits would be; the same two
 sent with a session cookie, which is never served a recent answer, show the cost of working
-the answer out from the versioned cache of free times and rendering it.
+the answer out from the versioned cache of free times and rendering it; and the same two
+cache-cold, each request asking another day, zone or practitioner, show the cost of working
+the free times out too.
 
 wrk (C, event-driven, one thread: a few percent of a core beside the server's workers) keeps
 1, then 20, connections busy on each address in turn, floor first, for a few seconds, in
@@ -67,18 +69,32 @@ ADDRESSES = (
     (
         "slots, returning",
         "/api/v1/slots",
-        "/api/v1/slots with a session cookie (no recent answer; for reference)",
-        None,
+        "/api/v1/slots with a session cookie (no recent answer)",
+        0.40,
         RETURNING,
+    ),
+    ("book, returning", "/book", "/book with a session cookie (no recent answer)", 0.30, RETURNING),
+    (
+        "slots, cold",
+        "/api/v1/slots",
+        "/api/v1/slots, cache-cold (each request another day, zone or practitioner)",
+        0.20,
+        (),
     ),
     (
-        "book, returning",
+        "book, cold",
         "/book",
-        "/book with a session cookie (no recent answer; for reference)",
-        None,
-        RETURNING,
+        "/book, cache-cold (each request another day, zone or practitioner)",
+        0.15,
+        (),
     ),
 )
+# Cache-cold addresses: wrk asks each request with other parameters (``COLD_SCRIPT``), so that
+# neither the recent answers nor the cache of free times can answer it.
+COLD = {"slots, cold": "slots", "book, cold": "book"}
+# Each wrk run starts this far along the sequence of asks, so that no run repeats one asked
+# in the 30 s before it (the cache of free times keeps an answer that long).
+COLD_STRIDE = 5_000
 BOOT_TIMEOUT = 30  # seconds
 
 # wrk counts only answers >= 400 as errors: this counts every answer other than 200, and
@@ -99,6 +115,37 @@ function done(summary, latency, requests)
     not_ok_total, e.connect + e.read + e.write + e.timeout))
 end
 """
+
+
+# The same counting, each request with the next of 88 days × 12 zones × 6 practitioners
+# (any, or one of five) as its parameters: the slots API's or the booking page's names for them.
+COLD_SCRIPT = (
+    WRK_SCRIPT
+    + """
+local zones = {"Europe/London", "America/New_York", "Asia/Tokyo", "Australia/Sydney",
+  "America/Los_Angeles", "Europe/Berlin", "Asia/Kolkata", "America/Sao_Paulo",
+  "Africa/Lagos", "Pacific/Auckland", "America/Chicago", "Europe/Madrid"}
+local who = {"any", "1", "2", "3", "4", "5"}
+local kind, asked = "slots", 0
+function init(args)
+  not_ok = 0
+  kind, asked = args[1], tonumber(args[2])
+end
+function request()
+  asked = asked + 1
+  local day = os.date("!%Y-%m-%d", os.time() + 86400 * (asked % 88))
+  local zone = zones[math.floor(asked / 88) % #zones + 1]:gsub("/", "%%2F")
+  local person = who[math.floor(asked / (88 * #zones)) % #who + 1]
+  local path
+  if kind == "slots" then
+    path = "/api/v1/slots?timezone=" .. zone .. "&from=" .. day .. "&practitioner=" .. person
+  else
+    path = "/book?tz=" .. zone .. "&day=" .. day .. "&practitioner=" .. person
+  end
+  return wrk.format("GET", path)
+end
+"""
+)
 
 
 @dataclass(frozen=True)
@@ -145,6 +192,9 @@ def run(context) -> list[Row]:
     rounds, seconds = (1, 1) if context.quick else (2, 3)
     script = context.workdir / "count-not-200.lua"
     script.write_text(WRK_SCRIPT)
+    cold_script = context.workdir / "cold.lua"
+    cold_script.write_text(COLD_SCRIPT)
+    cold_runs = 0
     rows = []
     for kind in ("sqlite", "postgresql"):
         url = _clinic(context, kind)
@@ -155,7 +205,15 @@ def run(context) -> list[Row]:
                 runs: dict[str, list[Load]] = {key: [] for key, *_ in ADDRESSES}
                 for _ in range(rounds):
                     for key, path, _, _, headers in ADDRESSES:
-                        runs[key].append(_wrk(wrk, script, base + path, clients, seconds, headers))
+                        if key in COLD:
+                            cold_runs += 1
+                            sequence = (COLD[key], str(cold_runs * COLD_STRIDE))
+                            load = _wrk(
+                                wrk, cold_script, base + path, clients, seconds, (), sequence
+                            )
+                        else:
+                            load = _wrk(wrk, script, base + path, clients, seconds, headers)
+                        runs[key].append(load)
                 loads = {key: Load.combined(round_runs) for key, round_runs in runs.items()}
                 rows += _rows(kind, clients, loads)
     return rows
@@ -269,13 +327,14 @@ def _warm_up(base: str) -> None:
         list(pool.map(lambda url: requests.get(url, timeout=30), urls))
 
 
-def _wrk(wrk: str, script: Path, url: str, clients: int, seconds: int, headers=()) -> Load:
+def _wrk(wrk: str, script: Path, url: str, clients: int, seconds: int, headers=(), args=()) -> Load:
     command = [wrk, "-t", "1", "-c", str(clients), "-d", f"{seconds}s", "--timeout", "5s"]
     for header in headers:
         command += ["-H", header]
-    done = subprocess.run(
-        [*command, "-s", str(script), url], capture_output=True, text=True, check=True
-    )
+    command += ["-s", str(script), url]
+    if args:
+        command += ["--", *args]
+    done = subprocess.run(command, capture_output=True, text=True, check=True)
     line = next(x for x in reversed(done.stdout.splitlines()) if x.startswith("{"))
     figures = json.loads(line)
     return Load(

@@ -1,4 +1,6 @@
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+from functools import lru_cache
+from zoneinfo import ZoneInfo
 
 from flask import current_app, request, url_for
 
@@ -23,12 +25,25 @@ MAX_AHEAD_DAYS = 730
 
 
 def _open_time(item, zone) -> dict:
+    start, end, start_utc = _instants(item.start, item.end, zone)
     return {
-        "start": item.start.astimezone(zone).isoformat(),
-        "end": item.end.astimezone(zone).isoformat(),
-        "start_utc": item.start.isoformat().replace("+00:00", "Z"),
+        "start": start,
+        "end": end,
+        "start_utc": start_utc,
         "practitioner_ids": list(item.practitioner_ids),
     }
+
+
+@lru_cache(maxsize=16_384)
+def _instants(start: datetime, end: datetime, zone: ZoneInfo) -> tuple[str, str, str]:
+    """A free time's start and end in ``zone``, and its start in UTC, as the API writes them:
+    kept, since the same times are asked about again and again (formatting them was half of
+    a slots request's time). Equal instants give equal strings, whatever zone they carry."""
+    return (
+        start.astimezone(zone).isoformat(),
+        end.astimezone(zone).isoformat(),
+        start.astimezone(UTC).isoformat().replace("+00:00", "Z"),
+    )
 
 
 @bp.get("/slots")

@@ -53,8 +53,10 @@ def day_label(moment: datetime | date, zone: ZoneInfo | None = None) -> str:
     return f"{moment:%A} {moment.day} {moment:%B}"
 
 
+@lru_cache(maxsize=16_384)
 def time_label(moment: datetime, zone: ZoneInfo) -> str:
-    """'2:00 PM'."""
+    """'2:00 PM'. Kept, since the booking pages label the same few hundred times again and
+    again (equal instants give equal labels, whatever zone they carry)."""
     local = moment.astimezone(zone)
     hour = local.hour % 12 or 12
     return f"{hour}:{local:%M} {'AM' if local.hour < 12 else 'PM'}"
