@@ -14,7 +14,14 @@ import shutil
 import pytest
 from hypothesis import HealthCheck, settings
 
-from tests.support.apps import ADMIN_URL, PostgresDatabases, migrate, running_app, unavailable
+from tests.support.apps import (
+    ADMIN_URL,
+    PostgresDatabases,
+    SharedEngines,
+    migrate,
+    running_app,
+    unavailable,
+)
 from tests.support.smtp import SmtpSink
 
 # Hypothesis times each example (a deadline of 200 ms) and how long making up its data takes
@@ -82,13 +89,25 @@ def backend(request):
     return request.param
 
 
+@pytest.fixture(scope="session")
+def sqlite_home(tmp_path_factory):
+    """Where each test's SQLite database lives, one at a time in each worker: always the same
+    address, so every test's app reuses the engine (and its compiled statements)."""
+    return tmp_path_factory.mktemp("sqlite-home") / "clinic.db"
+
+
 @pytest.fixture
-def database_url(backend, request, tmp_path):
+def database_url(backend, request):
     if backend == "sqlite":
-        path = tmp_path / "clinic.db"
+        path = request.getfixturevalue("sqlite_home")
+        for leftover in (path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+            leftover.unlink(missing_ok=True)  # the last test's, which its engine has let go of
         shutil.copy(request.getfixturevalue("sqlite_template"), path)
-        return f"sqlite:///{path}"
-    return request.getfixturevalue("postgres_template")
+        url = f"sqlite:///{path}"
+    else:
+        url = request.getfixturevalue("postgres_template")
+    SharedEngines.addresses.add(url)
+    return url
 
 
 @pytest.fixture

@@ -9,6 +9,7 @@ practitioner's row with ``SELECT ... FOR UPDATE``; an exclusion constraint backs
 
 import sqlite3
 import time
+import weakref
 from typing import Any, cast
 
 import sqlalchemy as sa
@@ -20,11 +21,15 @@ from clinic.core.extensions import db
 WRITE_LOCK_RETRY = 0.001  # seconds between a SQLite writer's tries for the write lock
 
 
+_CONFIGURED: weakref.WeakSet[Engine] = weakref.WeakSet()
+
+
 def configure_engine(engine: Engine, busy_timeout_ms: int = 15_000) -> None:
     """``busy_timeout_ms``: how long a SQLite writer waits for the write lock before giving up
     (the request then gets a "busy, try again" page)."""
-    if engine.dialect.name != "sqlite":
-        return
+    if engine.dialect.name != "sqlite" or engine in _CONFIGURED:
+        return  # (an engine shared by several apps, as the tests share them, is set up once)
+    _CONFIGURED.add(engine)
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection, _record) -> None:

@@ -7,12 +7,14 @@ import os
 import re
 import uuid
 from contextlib import contextmanager
+from typing import ClassVar
 
 import pytest
 import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
+from flask_sqlalchemy import SQLAlchemy
 from jinja2.bccache import Bucket, BytecodeCache
 from werkzeug.routing import Rule
 
@@ -93,6 +95,40 @@ class BuiltOnceRule(Rule):
 # Flask makes every app's rules of its ``url_rule_class`` (a public hook for this): the apps
 # the tests build, their rules built once.
 Flask.url_rule_class = BuiltOnceRule
+
+
+class SharedEngines:
+    """One engine per database address (and engine settings) for the whole run, shared by
+    the apps the tests build on it, instead of one per app: an engine compiles each SQL
+    statement once and keeps it, and with an app per test, compiling every statement afresh
+    was some sixth of the suite's time. Each test's app still disposes of its connections at
+    the end (``running_app``), so a test starts with none."""
+
+    engines: ClassVar[dict[tuple, sa.engine.Engine]] = {}
+    addresses: ClassVar[set[str]] = set()  # the databases tests take turns on (conftest.py)
+
+    @classmethod
+    def make_engine(cls, bind_key, options: dict, app: Flask) -> sa.engine.Engine:
+        address = sa.engine.make_url(options["url"]).render_as_string(hide_password=False)
+        if address not in cls.addresses:  # a test's own copy of a database: its own engine
+            return sa.engine_from_config(options, prefix="")
+        key = (
+            bind_key,
+            repr(sorted((name, repr(value)) for name, value in options.items())),
+            app.config.get("SQLITE_BUSY_TIMEOUT_MS"),  # configure_engine's listeners use it
+        )
+        engine = cls.engines.get(key)
+        if engine is None:
+            engine = cls.engines[key] = sa.engine_from_config(options, prefix="")
+        return engine
+
+
+def _make_engine(extension: SQLAlchemy, bind_key, options: dict, app: Flask) -> sa.engine.Engine:
+    return SharedEngines.make_engine(bind_key, options, app)
+
+
+# Flask-SQLAlchemy makes every app's engine here (documented as the place to customise it).
+SQLAlchemy._make_engine = _make_engine  # type: ignore[method-assign]
 
 
 def make_app(database_url: str, **extra):
