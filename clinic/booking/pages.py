@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from flask import abort, current_app
 
-from clinic.availability.open_times import open_times
+from clinic.availability.open_times import consult_type, open_times
 from clinic.booking import services
 from clinic.booking.forms import SlotQueryForm
 from clinic.core.clinic_settings import clinic_settings
@@ -60,6 +60,7 @@ def picker_context(
     later = first_day + timedelta(days=per_page)
     return dict(
         settings=settings,
+        minutes=consult_type().duration_minutes,  # read here: rendering reads no database
         query=query,
         zone=zone,
         chosen=next((p for p in practitioners if p.id == practitioner_id), None),

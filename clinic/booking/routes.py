@@ -3,7 +3,7 @@ and its calendar file. The manage pages (``manage``) share this blueprint."""
 
 from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
 
-from clinic.availability.open_times import active_practitioners, consult_type
+from clinic.availability.open_times import active_practitioners
 from clinic.booking import services
 from clinic.booking.forms import HoldForm, PatientDetailsForm, SlotQueryForm
 from clinic.booking.pages import appointment_or_404, picker_context
@@ -73,12 +73,6 @@ def hold():
     except services.NotBookable as problem:
         return _render_picker(query, status=422, message=str(problem))
     return redirect(url_for("booking.details", token=token), code=303)
-
-
-@bp.app_template_global()
-def consult_minutes() -> int:
-    """The free consult's length now, for the pages that offer times."""
-    return consult_type().duration_minutes
 
 
 @bp.route("/book/<token>", methods=["GET", "POST"])
