@@ -45,58 +45,50 @@ class WeekQueryForm(ScheduleFilterForm):
             raise ValidationError("Please choose a day between 2000 and 2999.")
 
 
+def _text(label: str, missing: str, longest: int, too_long: str) -> StringField:
+    """A required line of ordinary text, trimmed, at most ``longest`` characters."""
+    return StringField(
+        label,
+        filters=[strip_text],
+        validators=[DataRequired(missing), Length(max=longest, message=too_long), printable_text],
+    )
+
+
+NAME_IT = "Name it (only staff see this)"
+NAME_TOO_LONG = "Please keep the name under 100 characters."
+
+
 class FeedForm(FlaskForm):
     """A practitioner's own calendar, by its ICS address (which is never shown back)."""
 
-    label = StringField(
-        "Name it (only staff see this)",
-        filters=[strip_text],
-        validators=[
-            DataRequired("Please give the calendar a name, such as Home or Work."),
-            Length(max=100, message="Please keep the name under 100 characters."),
-            printable_text,
-        ],
+    label = _text(
+        NAME_IT, "Please give the calendar a name, such as Home or Work.", 100, NAME_TOO_LONG
     )
-    url = StringField(
+    url = _text(
         "Calendar address (ICS, webcal or https)",
-        filters=[strip_text],
-        validators=[
-            DataRequired("Please paste the calendar's secret address."),
-            Length(max=2000, message="That address is longer than 2000 characters."),
-            printable_text,
-        ],
+        "Please paste the calendar's secret address.",
+        2000,
+        "That address is longer than 2000 characters.",
     )
 
 
 class AccountForm(FlaskForm):
     """A practitioner's CalDAV account; its app password is never shown back."""
 
-    label = StringField(
-        "Name it (only staff see this)",
-        filters=[strip_text],
-        validators=[
-            DataRequired("Please give the account a name, such as iCloud or Work."),
-            Length(max=100, message="Please keep the name under 100 characters."),
-            printable_text,
-        ],
+    label = _text(
+        NAME_IT, "Please give the account a name, such as iCloud or Work.", 100, NAME_TOO_LONG
     )
-    server_url = StringField(
+    server_url = _text(
         "CalDAV server address",
-        filters=[strip_text],
-        validators=[
-            DataRequired("Please give the server's address, starting with https://."),
-            Length(max=2000, message="That address is longer than 2000 characters."),
-            printable_text,
-        ],
+        "Please give the server's address, starting with https://.",
+        2000,
+        "That address is longer than 2000 characters.",
     )
-    username = StringField(
+    username = _text(
         "User name (often the account's email address)",
-        filters=[strip_text],
-        validators=[
-            DataRequired("Please give the account's user name."),
-            Length(max=200, message="Please keep the user name under 200 characters."),
-            printable_text,
-        ],
+        "Please give the account's user name.",
+        200,
+        "Please keep the user name under 200 characters.",
     )
     password = PasswordField(
         "App password",
