@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
-from clinic.availability.open_times import availabilities
+from clinic.availability.loading import availabilities
 from clinic.core.errors import ClinicError
 from clinic.core.extensions import db
 from clinic.core.models import Appointment, Practitioner, Status, TimeOff

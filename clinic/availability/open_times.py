@@ -1,56 +1,38 @@
-"""Loads what the scheduling core needs in a fixed number of queries, and asks it for times.
-
-The number of statements does not depend on how many days or practitioners are shown: each
-kind of row (hours, one-day overrides, time off, consults, the busy times of practitioners'
-own calendars) is fetched once for all practitioners, restricted to the window by indexed
-range conditions, never by loading history.
-"""
+"""The free times patients and staff are offered, worked out by the scheduling core from what
+``clinic.availability.loading`` reads (in a fixed number of statements), and kept by week in
+the process's cache (``clinic.availability.slot_cache``)."""
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections.abc import Hashable
 from dataclasses import replace
-from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
 from flask import current_app
 
-from clinic.availability.busy_cache import external_busy
+from clinic.availability.loading import availabilities, load, load_each
 from clinic.availability.slot_cache import SlotCache
 from clinic.core.clinic_settings import NotSetUp, clinic_settings
 from clinic.core.extensions import db
 from clinic.core.models import (
-    Appointment,
     ClinicSettings,
     ConsultType,
-    HoursOverride,
-    HoursOverrideRange,
     Practitioner,
-    Status,
-    TimeOff,
-    WorkingHours,
 )
 from clinic.scheduling import (
     Availability,
-    DayOverride,
     Interval,
     OpenTime,
     Rules,
-    TimeRange,
-    WeeklyRange,
     first_available,
     nearest,
 )
 from clinic.scheduling.slots import slot_at
 
 DEFAULT_CONSULT = "free-consult"
-# Daily caps count whole local days, which reach up to ~26 hours beyond a UTC window.
-_MARGIN = timedelta(days=2)
-# The core looks 15 local days back for the start of a stretch of working time (its slot grid
-# counts from there), so overrides are read from a little further back. Only a stretch that
-# overrides keep unbroken for more than two weeks could begin before them.
-_OVERRIDE_LOOK_BACK = timedelta(days=17)
+_WEEK = timedelta(days=7)
+_MONDAY = datetime(2001, 1, 1, tzinfo=UTC)
 
 
 def consult_type() -> ConsultType:
@@ -78,163 +60,90 @@ def active_practitioners(practitioner_id: int | None = None) -> list[Practitione
     return list(db.session.scalars(stmt))
 
 
-def active_condition(now: datetime):
-    """SQL for "this consult occupies its practitioner's time at ``now``"."""
-    return sa.or_(
-        Appointment.status == Status.CONFIRMED.value,
-        sa.and_(Appointment.status == Status.HELD.value, Appointment.hold_expires_at > now),
-    )
-
-
-def availabilities(
-    practitioners: list[Practitioner],
-    window: Interval,
-    now: datetime,
-    ignore_appointment: int | None = None,
-) -> list[Availability]:
-    """Hours, time off and active consults around ``window`` for each practitioner."""
-    return _load(practitioners, window, now, ignore_appointment)[0]
-
-
-def _load(
-    practitioners: list[Practitioner],
-    window: Interval,
-    now: datetime,
-    ignore_appointment: int | None = None,
-) -> tuple[list[Availability], datetime | None]:
-    """The availabilities, and when the first of the holds among them lapses (if any does)."""
-    ids = [p.id for p in practitioners]
-    if not ids:
-        return [], None
-    lo, hi = window.start - _MARGIN, window.end + _MARGIN
-    weekly: dict[int, list[WeeklyRange]] = defaultdict(list)
-    for hours in db.session.execute(
-        sa.select(
-            WorkingHours.practitioner_id,
-            WorkingHours.weekday,
-            WorkingHours.start_time,
-            WorkingHours.end_time,
-        ).where(WorkingHours.practitioner_id.in_(ids))
-    ):
-        if hours.end_time > hours.start_time or hours.end_time == time(0):
-            weekly[hours.practitioner_id].append(
-                WeeklyRange(hours.weekday, hours.start_time, hours.end_time)
-            )
-    overrides = _overrides(ids, window)
-    off: dict[int | None, list[Interval]] = defaultdict(list)
-    for away in db.session.execute(
-        sa.select(TimeOff.practitioner_id, TimeOff.starts_at, TimeOff.ends_at).where(
-            sa.or_(TimeOff.practitioner_id.in_(ids), TimeOff.practitioner_id.is_(None)),
-            TimeOff.ends_at > lo,
-            TimeOff.starts_at < hi,
-        )
-    ):
-        off[away.practitioner_id].append(Interval(away.starts_at, away.ends_at))
-    busy: dict[int, list[Interval]] = defaultdict(list)
-    stmt = sa.select(
-        Appointment.practitioner_id,
-        Appointment.starts_at,
-        Appointment.ends_at,
-        Appointment.status,
-        Appointment.hold_expires_at,
-    ).where(
-        Appointment.practitioner_id.in_(ids),
-        Appointment.starts_at < hi,
-        Appointment.ends_at > lo,
-        active_condition(now),
-    )
-    if db.engine.dialect.name == "postgresql":
-        # The same overlap as a range, which the exclusion constraint's index of active
-        # consults answers directly; without it the planner may read every active consult of
-        # a practitioner, past ones left unmarked included.
-        stmt = stmt.where(
-            sa.func.tstzrange(Appointment.starts_at, Appointment.ends_at, "[)").op("&&")(
-                sa.func.tstzrange(lo, hi, "[)")
-            )
-        )
-    if ignore_appointment is not None:
-        stmt = stmt.where(Appointment.id != ignore_appointment)
-    lapses = []
-    for booked in db.session.execute(stmt):
-        busy[booked.practitioner_id].append(Interval(booked.starts_at, booked.ends_at))
-        if booked.status == Status.HELD.value:
-            lapses.append(booked.hold_expires_at)
-    external = {
-        pid: tuple(b for b in kept if b.end > lo and b.start < hi)
-        for pid, kept in external_busy(ids).items()
-    }
-    found = [
-        Availability(
-            practitioner_id=p.id,
-            zone=ZoneInfo(p.timezone),
-            weekly=tuple(weekly[p.id]),
-            time_off=tuple(off[p.id] + off[None]),
-            busy=tuple(busy[p.id]),
-            overrides=overrides.get(p.id, ()),
-            external=external.get(p.id, ()),
-        )
-        for p in practitioners
-    ]
-    return found, min(lapses, default=None)
-
-
-def _overrides(ids: list[int], window: Interval) -> dict[int, tuple[DayOverride, ...]]:
-    """Each practitioner's one-day overrides near ``window``, in one statement."""
-    first = (window.start - _OVERRIDE_LOOK_BACK).date()
-    last = (window.end + _MARGIN).date()
-    ranges: dict[tuple[int, date], list[TimeRange]] = {}
-    for row in db.session.execute(
-        sa.select(
-            HoursOverride.practitioner_id,
-            HoursOverride.day,
-            HoursOverrideRange.start_time,
-            HoursOverrideRange.end_time,
-        )
-        .outerjoin(HoursOverride.ranges)
-        .where(
-            HoursOverride.practitioner_id.in_(ids),
-            HoursOverride.day >= first,
-            HoursOverride.day <= last,
-        )
-    ):
-        day_ranges = ranges.setdefault((row.practitioner_id, row.day), [])
-        if row.start_time is not None and (
-            row.end_time > row.start_time or row.end_time == time(0)
-        ):
-            day_ranges.append(TimeRange(row.start_time, row.end_time))
-    found: dict[int, list[DayOverride]] = defaultdict(list)
-    for (practitioner_id, day), day_ranges in ranges.items():
-        found[practitioner_id].append(DayOverride(day, tuple(day_ranges)))
-    return {pid: tuple(items) for pid, items in found.items()}
-
-
 def open_times(
     practitioners: list[Practitioner],
     practitioner_id: int | None,
     window: Interval,
     now: datetime,
     ignore_appointment: int | None = None,
+    kind: ConsultType | None = None,
 ) -> list[OpenTime]:
-    """Free start times in ``window`` for one of ``practitioners``, or for any of them.
+    """Free start times in ``window`` for one of ``practitioners``, or for any of them, for a
+    consult of ``kind`` (by default the free consult, read here).
 
     Served from the process's cache while nothing they depend on has changed
-    (``clinic.availability.slot_cache``); bookings check afresh under the lock.
+    (``clinic.availability.slot_cache``): each practitioner's times over the whole horizon,
+    from which any window is cut. Bookings check afresh under the lock.
     """
     if practitioner_id is not None:
         practitioners = [p for p in practitioners if p.id == practitioner_id]
-    rules = rules_for(clinic_settings(), consult_type())
-    key = (
-        rules,
-        window,
-        ignore_appointment,
-        tuple((p.id, p.timezone, p.schedule_version) for p in practitioners),
-    )
+    rules = rules_for(clinic_settings(), kind or consult_type())
+    if ignore_appointment is not None:
+        return _moving(practitioners, rules, window, now, ignore_appointment)
+    earliest = max(window.start, now + rules.min_notice)
+    before = min(window.end, now + rules.horizon + timedelta(microseconds=1))
+    if not practitioners or earliest >= before:
+        return []
+    cache = slot_cache()
+    weeks = _weeks(earliest, before)
+    pairs = [(p, week) for week in weeks for p in practitioners]
+
+    def compute(missing: list[int]) -> list[tuple[list[OpenTime], datetime | None]]:
+        """The times of each (practitioner, week) of ``pairs[i]`` for i in ``missing``, their
+        rows read together (as many statements for five practitioners as for one)."""
+        people = list({pairs[i][0].id: pairs[i][0] for i in missing}.values())
+        span = Interval(min(pairs[i][1].start for i in missing), weeks[-1].end)
+        avails, lapses = load_each(people, span, now)
+        by_id = {av.practitioner_id: av for av in avails}
+        found = []
+        for i in missing:
+            person, week = pairs[i]
+            times = first_available([by_id[person.id]], rules, week, now)
+            found.append((times, lapses.get(person.id)))
+        return found
+
+    keys: list[Hashable] = [(rules, *_versions([p]), week.start) for p, week in pairs]
+    parts = cache.entries(keys, now, compute)
+    found: list[OpenTime] = []
+    for n, week in enumerate(weeks):
+        each = parts[n * len(practitioners) : (n + 1) * len(practitioners)]
+        key = ("merged", rules, _versions(practitioners), week.start)
+        entry = each[0] if len(each) == 1 else cache.merged(key, each)
+        found += entry.between(earliest, before)
+    return found
+
+
+def _moving(
+    practitioners: list[Practitioner],
+    rules: Rules,
+    window: Interval,
+    now: datetime,
+    moving: int,
+) -> list[OpenTime]:
+    """The times a consult being moved can move to: its own window, kept under its id."""
+    key = (rules, window, moving, _versions(practitioners))
 
     def compute() -> tuple[list[OpenTime], datetime | None]:
-        avails, next_lapse = _load(practitioners, window, now, ignore_appointment)
+        avails, next_lapse = load(practitioners, window, now, moving)
         return first_available(avails, rules, window, now), next_lapse
 
     return slot_cache().times(key, now, rules.min_notice, compute)
+
+
+def _weeks(start: datetime, end: datetime) -> list[Interval]:
+    """The weeks (UTC, Monday to Monday) that ``[start, end)`` touches: free times are worked
+    out and kept a practitioner's week at a time, so that any window, in any zone, is cut from
+    kept weeks, and a cold one costs about as much as the window asked."""
+    first = _MONDAY + (start - _MONDAY) // _WEEK * _WEEK
+    weeks = []
+    while first < end:
+        weeks.append(Interval(first, first + _WEEK))
+        first += _WEEK
+    return weeks
+
+
+def _versions(practitioners: list[Practitioner]) -> tuple:
+    return tuple((p.id, p.timezone, p.schedule_version) for p in practitioners)
 
 
 def slot_cache() -> SlotCache:

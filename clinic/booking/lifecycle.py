@@ -17,8 +17,8 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
+from clinic.availability.loading import availabilities
 from clinic.availability.open_times import (
-    availabilities,
     consult_type,
     nearby_times,
     rules_for,

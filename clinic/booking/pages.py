@@ -51,16 +51,17 @@ def picker_context(
     first_day = max(today, min(first_day, last_day))
     days = [first_day + timedelta(days=i) for i in range(per_page)]
     window = local_day_window(first_day, per_page, zone)
+    kind = consult_type()
     if moving is None:
-        times = open_times(practitioners, practitioner_id, window, now)
+        times = open_times(practitioners, practitioner_id, window, now, kind=kind)
     else:
-        times = open_times(practitioners, practitioner_id, window, now, moving.id)
+        times = open_times(practitioners, practitioner_id, window, now, moving.id, kind)
         times = [t for t in times if t.start != moving.starts_at]
     earlier = first_day - timedelta(days=per_page)
     later = first_day + timedelta(days=per_page)
     return dict(
         settings=settings,
-        minutes=consult_type().duration_minutes,  # read here: rendering reads no database
+        minutes=kind.duration_minutes,  # read here: rendering reads no database
         query=query,
         zone=zone,
         chosen=next((p for p in practitioners if p.id == practitioner_id), None),

@@ -16,9 +16,9 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
+from clinic.availability.loading import availabilities
 from clinic.availability.open_times import (
     active_practitioners,
-    availabilities,
     consult_type,
     nearby_times,
     rules_for,

@@ -15,7 +15,8 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import event
 
 from bench import data
-from clinic.availability.open_times import active_practitioners, availabilities
+from clinic.availability.loading import availabilities
+from clinic.availability.open_times import active_practitioners
 from clinic.core.extensions import db
 from clinic.scheduling import Interval
 from tests.support import factories

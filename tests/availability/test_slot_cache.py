@@ -13,15 +13,16 @@ from __future__ import annotations
 import threading
 import time as clock
 from datetime import UTC, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from clinic.availability.loading import availabilities
 from clinic.availability.open_times import (
     active_practitioners,
-    availabilities,
     consult_type,
     open_times,
     rules_for,
@@ -40,7 +41,7 @@ from clinic.core.models import (
     TimeOff,
     WorkingHours,
 )
-from clinic.scheduling import Interval, first_available
+from clinic.scheduling import Interval, first_available, local_day_window
 from tests.support import factories
 from tests.support.apps import migrate, running_app
 from tests.support.concurrency import api_body
@@ -191,6 +192,23 @@ def test_times_follow_every_change_at_once(clinic):
     settings.slot_step_minutes = 20  # a new rule: the key changes
     db.session.commit()
     assert cached(now, window) == fresh(now, window)
+
+
+def test_any_window_in_any_zone_cut_from_the_kept_weeks_is_the_fresh_answer(clinic):
+    """Free times are kept for each practitioner a week at a time and any window is cut from
+    them: every local day in several zones, for each practitioner and for any, at one moment
+    and a few minutes on, equals the answer worked out for that window alone."""
+    factories.appointment(
+        db.session.get(Practitioner, clinic[0]), factories.next_grid_time(days_ahead=2, hour=14)
+    )
+    now = datetime.now(UTC).replace(second=0, microsecond=0)
+    for later in (now, now + timedelta(minutes=7)):  # the second worked out afresh, once
+        for zone in ("Pacific/Kiritimati", "America/Los_Angeles", "Asia/Kolkata"):
+            for first in range(-1, 93, 8):
+                day = now.astimezone(ZoneInfo(zone)).date() + timedelta(days=first)
+                window = local_day_window(day, 3, ZoneInfo(zone))
+                for who in (None, *clinic):
+                    assert cached(later, window, who) == fresh(later, window, who), (zone, day)
 
 
 def test_times_move_on_with_the_clock_without_any_write(clinic):

@@ -1,6 +1,8 @@
-"""The work behind a page of free times that no cache can answer (each request another day,
-zone or practitioner, as the bench's cache-cold rows ask): the same statements every time,
-all of them sent before rendering starts. Counted, not timed."""
+"""The work behind a page of free times that no cache can answer (the process's free times
+emptied before each request, each request another day, zone or practitioner): the same
+statements every time, all of them sent before rendering starts; and another day, zone or
+practitioner asked of a warm cache is cut from it, with no statement for free times. Counted,
+not timed."""
 
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ import pytest
 from flask import before_render_template, template_rendered
 from sqlalchemy import event
 
+from clinic.availability.open_times import slot_cache
 from clinic.core.extensions import db
 from clinic.core.models import Practitioner
 from tests.support import factories
@@ -54,8 +57,12 @@ def asks(practitioners: list[int]) -> list[str]:
     return found
 
 
-def work(app, client, url: str) -> tuple[int, int]:
-    """(statements in all, statements sent while rendering) behind one GET of ``url``."""
+def work(app, client, url: str, cold: bool = True) -> tuple[int, int]:
+    """(statements in all, statements sent while rendering) behind one GET of ``url``; with
+    ``cold``, no free times are kept from earlier requests."""
+    if cold:
+        with app.app_context():
+            slot_cache().clear()
     with while_rendering(app) as (statements, during, rendering):
 
         def record(*_args) -> None:
@@ -96,6 +103,23 @@ def test_the_slots_api_cold_sends_the_same_statements(app, client, people):
 
     counts = [work(app, client, f"/api/v1/slots?{api(query)}") for query in asks(people)]
     assert len({total for total, _ in counts}) == 1, counts
+
+
+def test_another_day_zone_or_practitioner_is_cut_from_the_kept_free_times(app, client, people):
+    """Each practitioner's free times are kept a week at a time: once every practitioner's
+    weeks have been asked about, any other window, zone or choice within them reads only the
+    settings, the consult type and the practitioners (with their versions)."""
+    urls = [f"/book?{query}" for query in asks(people)]
+    urls += [
+        f"/api/v1/slots?{q.replace('tz=', 'timezone=').replace('day=', 'from=')}"
+        for q in asks(people)
+    ]
+    today = datetime.now(UTC).date()
+    weeks = f"/api/v1/slots?from={today - timedelta(days=1)}&to={today + timedelta(days=60)}"
+    cold, _ = work(app, client, weeks)  # any practitioner: all of them, for these weeks
+    counts = [work(app, client, url, cold=False)[0] for url in urls]
+    assert max(counts) < cold, (cold, counts)
+    assert set(counts) == {3}, counts
 
 
 def test_the_staff_pages_of_free_times_send_nothing_while_rendering(app, client):
