@@ -1,3 +1,4 @@
+import json
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
@@ -14,7 +15,7 @@ from clinic.core.clinic_settings import clinic_settings
 from clinic.core.clock import utc_now
 from clinic.core.formatting import parse_zone
 from clinic.core.links import uid_domain
-from clinic.scheduling import local_day_window
+from clinic.scheduling import OpenTime, local_day_window
 from clinic.web import rate_limits
 from clinic.web.fields import set_practitioner_choices
 from clinic.web.kept_answers import kept_briefly
@@ -46,6 +47,34 @@ def _instants(start: datetime, end: datetime, zone: ZoneInfo) -> tuple[str, str,
     )
 
 
+@lru_cache(maxsize=32_768)
+def _open_time_json(item: OpenTime, zone: ZoneInfo, sort_keys: bool, ensure_ascii: bool) -> str:
+    """One free time as compact JSON: kept, as the same times are asked about again and again
+    (as many strings as times in the horizon and zones asked in, some 200 bytes each)."""
+    return json.dumps(
+        _open_time(item, zone),
+        sort_keys=sort_keys,
+        ensure_ascii=ensure_ascii,
+        separators=(",", ":"),
+    )
+
+
+def _slots_answer(envelope: dict, times: list[OpenTime], zone: ZoneInfo):
+    """``envelope`` with the free times under "slots", as Flask would write it, the times
+    joined from their kept JSON rather than encoded afresh (a third of a request's time)."""
+    provider = current_app.json
+    if getattr(provider, "compact", None) is False or current_app.debug:
+        return envelope | {"slots": [_open_time(t, zone) for t in times]}  # indented, as ever
+    sort_keys = getattr(provider, "sort_keys", True)
+    ensure_ascii = getattr(provider, "ensure_ascii", True)
+    head = provider.dumps(envelope | {"slots": []}, separators=(",", ":"))
+    items = ",".join(_open_time_json(t, zone, sort_keys, ensure_ascii) for t in times)
+    body = head.replace('"slots":[]', f'"slots":[{items}]', 1)
+    return current_app.response_class(
+        f"{body}\n", mimetype=getattr(provider, "mimetype", "application/json")
+    )
+
+
 @bp.get("/slots")
 @rate_limits.api_slots
 @kept_briefly
@@ -71,13 +100,13 @@ def slots():
     days = (last - first).days + 1
     window = local_day_window(first, days, zone)
     times = open_times(practitioners, query.practitioner.practitioner_id, window, now)
-    return {
+    envelope = {
         "timezone": zone.key,
         "practitioner": query.practitioner.data or "any",
         "from": first.isoformat(),
         "to": last.isoformat(),
-        "slots": [_open_time(t, zone) for t in times],
     }
+    return _slots_answer(envelope, times, zone)
 
 
 @bp.post("/bookings")
