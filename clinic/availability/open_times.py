@@ -31,11 +31,15 @@ from clinic.scheduling import (
 from clinic.scheduling.slots import slot_at
 
 DEFAULT_CONSULT = "free-consult"
+_KIND_READ, _SETTINGS_READ = "clinic.consult_type", "clinic.settings"
 _WEEK = timedelta(days=7)
 _MONDAY = datetime(2001, 1, 1, tzinfo=UTC)
 
 
 def consult_type() -> ConsultType:
+    kept = db.session.info.get(_KIND_READ)  # read with the practitioners, in this session
+    if kept is not None and kept in db.session and kept.slug == DEFAULT_CONSULT:
+        return kept
     found = db.session.scalar(sa.select(ConsultType).where(ConsultType.slug == DEFAULT_CONSULT))
     if found is None:
         raise NotSetUp("The free consult has not been set up yet.")
@@ -54,10 +58,31 @@ def rules_for(settings: ClinicSettings, kind: ConsultType) -> Rules:
 
 
 def active_practitioners(practitioner_id: int | None = None) -> list[Practitioner]:
-    stmt = sa.select(Practitioner).where(Practitioner.active).order_by(Practitioner.id)
+    """The active practitioners (or the one asked for, if active), by id.
+
+    Every page of free times also needs the settings and the free consult's type: they are
+    read in the same statement (three statements were a third of such a request), the settings
+    then found by ``clinic_settings()`` in the session, and the type by ``consult_type()``.
+    """
+    joined: sa.ColumnElement[bool] = Practitioner.active.is_(True)
     if practitioner_id is not None:
-        stmt = stmt.where(Practitioner.id == practitioner_id)
-    return list(db.session.scalars(stmt))
+        joined = sa.and_(joined, Practitioner.id == practitioner_id)
+    rows = db.session.execute(
+        sa.select(Practitioner, ConsultType, ClinicSettings)
+        .select_from(ClinicSettings)
+        .join(ConsultType, ConsultType.slug == DEFAULT_CONSULT)
+        .outerjoin(Practitioner, joined)
+        .where(ClinicSettings.id == 1)
+        .order_by(Practitioner.id)
+    ).all()
+    if not rows:  # not set up yet: the practitioners alone
+        stmt = sa.select(Practitioner).where(Practitioner.active).order_by(Practitioner.id)
+        if practitioner_id is not None:
+            stmt = stmt.where(Practitioner.id == practitioner_id)
+        return list(db.session.scalars(stmt))
+    # Held here: the session's identity map keeps only objects referenced elsewhere.
+    db.session.info[_KIND_READ], db.session.info[_SETTINGS_READ] = rows[0][1], rows[0][2]
+    return [row[0] for row in rows if row[0] is not None]
 
 
 def open_times(
