@@ -97,8 +97,8 @@ def open_times(
     consult of ``kind`` (by default the free consult, read here).
 
     Served from the process's cache while nothing they depend on has changed
-    (``clinic.availability.slot_cache``): each practitioner's times over the whole horizon,
-    from which any window is cut. Bookings check afresh under the lock.
+    (``clinic.availability.slot_cache``): each practitioner's times a week at a time, from
+    which any window is cut. Bookings check afresh under the lock.
     """
     if practitioner_id is not None:
         practitioners = [p for p in practitioners if p.id == practitioner_id]
@@ -117,7 +117,9 @@ def open_times(
         """The times of each (practitioner, week) of ``pairs[i]`` for i in ``missing``, their
         rows read together (as many statements for five practitioners as for one)."""
         people = list({pairs[i][0].id: pairs[i][0] for i in missing}.values())
-        span = Interval(min(pairs[i][1].start for i in missing), weeks[-1].end)
+        span = Interval(
+            min(pairs[i][1].start for i in missing), max(pairs[i][1].end for i in missing)
+        )
         avails, lapses = load_each(people, span, now)
         by_id = {av.practitioner_id: av for av in avails}
         found = []
