@@ -19,7 +19,7 @@ from tests.support.apps import make_app
 from tests.support.browser import TIMEOUT_MS, Page, expect, serve, watch_for_trouble
 from tests.support.http_servers import http_server
 from tests.support.radicale import PASSWORD as APP_PASSWORD
-from tests.support.radicale import USER, Radicale
+from tests.support.radicale import USER, running_radicale
 from tests.support.staff import PASSWORD
 
 pytestmark = pytest.mark.browser
@@ -58,26 +58,26 @@ def clinic(sqlite_template, tmp_path):
         factories.practitioner(name="Dr Ada Lane", email="ada@clinic.test")
         create_staff("ada@clinic.test", "practitioner", PASSWORD, name="Ada Lane")
         db.session.remove()
-    folder = tmp_path / "radicale"
-    folder.mkdir()
-    radicale = Radicale(folder)
-    radicale.start()
-    radicale.make_calendars(work="Work")
-    from caldav.davclient import DAVClient
+    with running_radicale(tmp_path / "radicale", work="Work") as radicale:
+        from caldav.davclient import DAVClient
 
-    with DAVClient(url=radicale.url, username=USER, password=APP_PASSWORD) as client:
-        client.request(
-            radicale.calendar_url("work") + "dentist.ics",
-            "PUT",
-            calendar(event("dentist", DENTIST, 45)),
-            {"Content-Type": "text/calendar"},
-        )
-    live = serve(app)
-    with http_server() as feeds:
-        feeds.pages["/ada-secret.ics"] = (calendar(event("school", SCHOOL_RUN, 30)).encode(), {})
-        yield live, feeds, radicale
-    live.stop()
-    radicale.stop()
+        with DAVClient(url=radicale.url, username=USER, password=APP_PASSWORD) as client:
+            client.request(
+                radicale.calendar_url("work") + "dentist.ics",
+                "PUT",
+                calendar(event("dentist", DENTIST, 45)),
+                {"Content-Type": "text/calendar"},
+            )
+        live = serve(app)
+        try:
+            with http_server() as feeds:
+                feeds.pages["/ada-secret.ics"] = (
+                    calendar(event("school", SCHOOL_RUN, 30)).encode(),
+                    {},
+                )
+                yield live, feeds, radicale
+        finally:
+            live.stop()
 
 
 def offered(page: Page, base_url: str) -> set[str]:

@@ -14,7 +14,7 @@ from clinic.core.models import AuditEvent
 from tests.support.apps import csrf_token
 from tests.support.hostile import form_on, seed_world_file, sqlite_app
 from tests.support.hostile_forms import GETS, POSTS, SENT_TO, _phone_details_page, _valid_values
-from tests.support.radicale import PASSWORD, USER, Radicale
+from tests.support.radicale import PASSWORD, USER, running_radicale
 from tests.support.staff import seed_staff_clinic, sign_in
 
 NOW = datetime(2026, 12, 7, 12, 0, tzinfo=UTC)
@@ -64,13 +64,8 @@ CHANGES = {
 @pytest.fixture
 def radicale(tmp_path):
     """A CalDAV server for connecting an account: the view asks it before saving."""
-    folder = tmp_path / "radicale"
-    folder.mkdir()
-    server = Radicale(folder)
-    server.start()
-    server.make_calendars(work="Work")
-    yield server
-    server.stop()
+    with running_radicale(tmp_path / "radicale", work="Work") as server:
+        yield server
 
 
 def _submit(client, endpoint: str, places: dict, changes: dict | None = None) -> None:

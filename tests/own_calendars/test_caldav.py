@@ -33,16 +33,13 @@ from clinic.privacy.erasure import erase_patient
 from tests.support import factories
 from tests.support.booking import book
 from tests.support.own_calendars import DAV_CALENDARS, connect_account
-from tests.support.radicale import PASSWORD, USER, Radicale
+from tests.support.radicale import PASSWORD, USER, Radicale, running_radicale
 
 
 @pytest.fixture
 def radicale(tmp_path):
-    server = Radicale(tmp_path)
-    server.start()
-    server.make_calendars(work="Work", family="Family")
-    yield server
-    server.stop()
+    with running_radicale(tmp_path, work="Work", family="Family") as server:
+        yield server
 
 
 @pytest.fixture

@@ -21,7 +21,7 @@ from tests.support.booking import book
 from tests.support.http_servers import http_server
 from tests.support.mail import FLASK, worker_env
 from tests.support.own_calendars import connect_account, connect_feed
-from tests.support.radicale import PASSWORD, USER, Radicale
+from tests.support.radicale import PASSWORD, USER, running_radicale
 from tests.support.servers import PROJECT
 
 pytestmark = pytest.mark.slow
@@ -41,13 +41,8 @@ def wait_until(condition, seconds: float = 30) -> bool:
 
 @pytest.fixture
 def radicale(tmp_path):
-    folder = tmp_path / "radicale"
-    folder.mkdir()
-    server = Radicale(folder)
-    server.start()
-    server.make_calendars(work="Work")
-    yield server
-    server.stop()
+    with running_radicale(tmp_path / "radicale", work="Work") as server:
+        yield server
 
 
 def test_the_worker_reads_calendars_without_holding_up_email(app, database_url, sink, radicale):

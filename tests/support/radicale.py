@@ -7,6 +7,8 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from tests.support.servers import free_port
@@ -81,3 +83,17 @@ class Radicale:
                 self.process.kill()
                 self.process.wait()
         self.process = None
+
+
+@contextmanager
+def running_radicale(folder: Path, **calendars: str) -> Iterator[Radicale]:
+    """Radicale storing in ``folder`` (made if missing) with the user's ``calendars``
+    (``work="Work"``), stopped on the way out, whatever happened meanwhile."""
+    folder.mkdir(parents=True, exist_ok=True)
+    server = Radicale(folder)
+    server.start()
+    try:
+        server.make_calendars(**calendars)
+        yield server
+    finally:
+        server.stop()

@@ -15,7 +15,7 @@ from tests.support import factories
 from tests.support.apps import csrf_token
 from tests.support.booking import book
 from tests.support.http_servers import http_server
-from tests.support.radicale import PASSWORD, USER, Radicale
+from tests.support.radicale import PASSWORD, USER, running_radicale
 from tests.support.staff import seed_staff_clinic, sign_in
 
 
@@ -31,11 +31,8 @@ def ada(app):
 
 @pytest.fixture
 def radicale(tmp_path):
-    server = Radicale(tmp_path)
-    server.start()
-    server.make_calendars(work="Work", family="Family")
-    yield server
-    server.stop()
+    with running_radicale(tmp_path, work="Work", family="Family") as server:
+        yield server
 
 
 def connect(client, practitioner_id: int, server_url: str, password: str = PASSWORD):
