@@ -80,17 +80,23 @@ def stored_events(server: Radicale, calendar: str) -> dict[str, icalendar.Event]
     return {str(event["UID"]): event for event in events}
 
 
-def connect(server: Radicale, doctor_id: int, now: datetime) -> CalendarConnection:
+def connect(
+    server: Radicale,
+    doctor_id: int,
+    now: datetime,
+    password: str = PASSWORD,
+    allow_private: bool = True,
+) -> CalendarConnection:
     return connections.add_account(
         doctor_id,
         "Phone",
         server.url,
         USER,
-        PASSWORD,
+        password,
         None,
         now,
         address="192.0.2.10",
-        allow_private=True,
+        allow_private=allow_private,
     )
 
 
@@ -98,17 +104,7 @@ def test_a_wrong_password_is_refused_beside_it_and_nothing_is_saved(app, radical
     with app.app_context():
         doctor = factories.practitioner()
         with pytest.raises(connections.ConnectionRefused) as refused:
-            connections.add_account(
-                doctor.id,
-                "Phone",
-                radicale.url,
-                USER,
-                "wrong",
-                None,
-                datetime.now(UTC),
-                address="",
-                allow_private=True,
-            )
+            connect(radicale, doctor.id, datetime.now(UTC), password="wrong")
         assert refused.value.field == "password"
         assert "app password" in str(refused.value)
         assert db.session.scalar(sa.select(sa.func.count()).select_from(CalendarConnection)) == 0
@@ -118,17 +114,7 @@ def test_loopback_is_refused_unless_allowed(app, radicale):
     with app.app_context():
         doctor = factories.practitioner()
         with pytest.raises(connections.ConnectionRefused) as refused:
-            connections.add_account(
-                doctor.id,
-                "Phone",
-                radicale.url,
-                USER,
-                PASSWORD,
-                None,
-                datetime.now(UTC),
-                address="",
-                allow_private=False,
-            )
+            connect(radicale, doctor.id, datetime.now(UTC), allow_private=False)
         assert refused.value.field == "server_url"
         assert "private or local" in str(refused.value)
 

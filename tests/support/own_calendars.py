@@ -20,17 +20,7 @@ def connect_feed(
     practitioner_id: int, url: str = PUBLIC_FEED, label: str = "Home", **columns: object
 ) -> int:
     """The connection's id; ``columns`` set others (``created_at``, ``sync_due_at``...)."""
-    values: dict[str, object] = {"created_at": datetime.now(UTC), **columns}
-    connection = CalendarConnection(
-        practitioner_id=practitioner_id,
-        kind=ConnectionKind.ICS.value,
-        label=label,
-        secret=seal(url),
-        **values,
-    )
-    db.session.add(connection)
-    db.session.commit()
-    return connection.id
+    return _stored(practitioner_id, ConnectionKind.ICS, label, url, columns)
 
 
 def connect_account(
@@ -38,20 +28,25 @@ def connect_account(
 ) -> int:
     """A CalDAV account with two calendars, as connecting one stores it (no server asked);
     ``columns`` set others (``server_url``, ``calendars``, ``push_calendar``...)."""
-    values: dict[str, object] = {
-        "created_at": datetime.now(UTC),
+    account = {
         "server_url": PUBLIC_DAV,
         "username": "ada",
         "calendars": DAV_CALENDARS,
         "busy_calendars": [url for url, _ in DAV_CALENDARS],
-        **columns,
     }
+    return _stored(practitioner_id, ConnectionKind.CALDAV, label, password, account | columns)
+
+
+def _stored(
+    practitioner_id: int, kind: ConnectionKind, label: str, secret: str, columns: dict
+) -> int:
+    """A connection written straight to the database, its secret sealed as the app seals it."""
     connection = CalendarConnection(
         practitioner_id=practitioner_id,
-        kind=ConnectionKind.CALDAV.value,
+        kind=kind.value,
         label=label,
-        secret=seal(password),
-        **values,
+        secret=seal(secret),
+        **({"created_at": datetime.now(UTC)} | columns),
     )
     db.session.add(connection)
     db.session.commit()
