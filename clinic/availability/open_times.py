@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Hashable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from functools import cache
 
 import sqlalchemy as sa
 from flask import current_app
@@ -64,17 +65,8 @@ def active_practitioners(practitioner_id: int | None = None) -> list[Practitione
     read in the same statement (three statements were a third of such a request), the settings
     then found by ``clinic_settings()`` in the session, and the type by ``consult_type()``.
     """
-    joined: sa.ColumnElement[bool] = Practitioner.active.is_(True)
-    if practitioner_id is not None:
-        joined = sa.and_(joined, Practitioner.id == practitioner_id)
-    rows = db.session.execute(
-        sa.select(Practitioner, ConsultType, ClinicSettings)
-        .select_from(ClinicSettings)
-        .join(ConsultType, ConsultType.slug == DEFAULT_CONSULT)
-        .outerjoin(Practitioner, joined)
-        .where(ClinicSettings.id == 1)
-        .order_by(Practitioner.id)
-    ).all()
+    params = {} if practitioner_id is None else {"practitioner_id": practitioner_id}
+    rows = db.session.execute(_joined_read(practitioner_id is not None), params).all()
     if not rows:  # not set up yet: the practitioners alone
         stmt = sa.select(Practitioner).where(Practitioner.active).order_by(Practitioner.id)
         if practitioner_id is not None:
@@ -83,6 +75,23 @@ def active_practitioners(practitioner_id: int | None = None) -> list[Practitione
     # Held here: the session's identity map keeps only objects referenced elsewhere.
     db.session.info[_KIND_READ], db.session.info[_SETTINGS_READ] = rows[0][1], rows[0][2]
     return [row[0] for row in rows if row[0] is not None]
+
+
+@cache
+def _joined_read(one: bool) -> sa.Select:
+    """The statement of ``active_practitioners``, built once: building it on every request
+    cost nearly as much as running it."""
+    joined: sa.ColumnElement[bool] = Practitioner.active.is_(True)
+    if one:
+        joined = sa.and_(joined, Practitioner.id == sa.bindparam("practitioner_id"))
+    return (
+        sa.select(Practitioner, ConsultType, ClinicSettings)
+        .select_from(ClinicSettings)
+        .join(ConsultType, ConsultType.slug == DEFAULT_CONSULT)
+        .outerjoin(Practitioner, joined)
+        .where(ClinicSettings.id == 1)
+        .order_by(Practitioner.id)
+    )
 
 
 def open_times(
