@@ -4,9 +4,11 @@ SQLite: every connection runs in WAL mode with a busy timeout, and SQLAlchemy (n
 ``sqlite3`` module) issues ``BEGIN``, so a writer can ask for ``BEGIN IMMEDIATE`` and hold the
 database's single write lock from its first read; a writer that finds the lock taken asks
 again every millisecond until the busy timeout. PostgreSQL: the writer locks the
-practitioner's row with ``SELECT ... FOR UPDATE``; an exclusion constraint backs it up.
+practitioner's row with ``SELECT ... FOR UPDATE``; an exclusion constraint backs it up, and a
+pooled connection the server ended (a restart) is replaced before a request uses it.
 """
 
+import select
 import sqlite3
 import time
 import weakref
@@ -27,9 +29,13 @@ _CONFIGURED: weakref.WeakSet[Engine] = weakref.WeakSet()
 def configure_engine(engine: Engine, busy_timeout_ms: int = 15_000) -> None:
     """``busy_timeout_ms``: how long a SQLite writer waits for the write lock before giving up
     (the request then gets a "busy, try again" page)."""
-    if engine.dialect.name != "sqlite" or engine in _CONFIGURED:
+    if engine in _CONFIGURED:
         return  # (an engine shared by several apps, as the tests share them, is set up once)
     _CONFIGURED.add(engine)
+    if engine.dialect.name == "postgresql":
+        event.listen(engine, "checkout", _replace_if_ended)
+    if engine.dialect.name != "sqlite":
+        return
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection, _record) -> None:
@@ -48,6 +54,22 @@ def configure_engine(engine: Engine, busy_timeout_ms: int = 15_000) -> None:
             _begin_immediate(connection, busy_timeout_ms if wait_ms is None else wait_ms)
         else:
             connection.exec_driver_sql(f"BEGIN {mode}")
+
+
+def _replace_if_ended(dbapi_connection, _record, _proxy) -> None:
+    """A pooled PostgreSQL connection that the server ended while it sat idle (a restart, or
+    ``pg_terminate_backend``) has the server's last message, or the end of the stream, waiting
+    on its socket; a healthy idle one has nothing to read. So it is seen without a round trip
+    (``pool_pre_ping`` sent a ``SELECT 1`` before every request's first statement, a fifth of a
+    page of free times) and the pool replaces it before the request uses it."""
+    try:
+        ended = dbapi_connection.closed or bool(
+            select.select([dbapi_connection.fileno()], [], [], 0)[0]
+        )
+    except (OSError, ValueError):  # no socket left to ask
+        ended = True
+    if ended:
+        raise sa.exc.DisconnectionError("PostgreSQL ended this connection while it was idle")
 
 
 def _begin_immediate(connection, busy_timeout_ms: int) -> None:
