@@ -86,7 +86,8 @@ class Config:
     # 0: none, so a client can't claim another address with those headers.
     PROXY_FIX_HOPS = int(os.environ.get("PROXY_FIX_HOPS", "0"))
     MAX_CONTENT_LENGTH = 64 * 1024
-    # Days of free times shown per page of the slot picker.
+    # Days per page of the slot pickers: the patient's pages show one at a time beside a strip
+    # of them, the staff's pickers all of them.
     BOOKING_DAYS_PER_PAGE = 7
     # Seconds an anonymous answer of /book or /api/v1/slots is served again as it was
     # (clinic/web/kept_answers.py); 0 turns this off.

@@ -31,7 +31,8 @@ from clinic.web.fields import (
 
 
 class SlotQueryForm(FlaskForm):
-    """The slot picker's query string: who, from which day, shown in which zone."""
+    """The slot picker's query string: who, from which day, shown in which zone, and which of
+    the days the patient's pages show the times of (``on``; the staff's pickers show them all)."""
 
     class Meta:
         csrf = False
@@ -39,6 +40,7 @@ class SlotQueryForm(FlaskForm):
     practitioner = PractitionerField()
     tz = ZoneField("Show times in")
     day = DayField("From", validators=[Optional()], format="%Y-%m-%d")
+    on = DayField("Day", validators=[Optional()], format="%Y-%m-%d")
 
 
 class HoldForm(FlaskForm):

@@ -31,6 +31,9 @@ def picker_context(
 ) -> dict:
     """Free times by day for a (validated or not) query, falling back to sensible defaults.
 
+    ``days`` are the page's days (``BOOKING_DAYS_PER_PAGE``), each with its free times; the
+    staff's pickers show them all. ``shown`` is the one whose times the patient's pages show,
+    beside a strip of the days: the one asked for (``on``), else the first with free times.
     ``fixed_practitioner`` limits the times to one person (rescheduling keeps the practitioner);
     ``moving`` is the consult being rescheduled, which does not count against its own day.
     """
@@ -59,13 +62,20 @@ def picker_context(
         times = [t for t in times if t.start != moving.starts_at]
     earlier = first_day - timedelta(days=per_page)
     later = first_day + timedelta(days=per_page)
+    grouped = group_by_day(times, zone, days)
+    asked = query.on.data if not query.on.errors else None
+    shown = next((d for d in grouped if d.day == asked), None)
+    if shown is None:
+        shown = next((d for d in grouped if d.items), grouped[0])
     return dict(
         settings=settings,
         minutes=kind.duration_minutes,  # read here: rendering reads no database
         query=query,
         zone=zone,
         chosen=next((p for p in practitioners if p.id == practitioner_id), None),
-        days=group_by_day(times, zone, days),
+        first_day=first_day,
+        days=grouped,
+        shown=shown,
         earlier=max(earlier, today) if first_day > today else None,
         later=later if later <= last_day else None,
     )

@@ -145,6 +145,43 @@ def test_patient_books_the_first_free_time(browser, live_server, javascript, exp
     assert_booked_once(live_server.app, email, shown, expected_zone)
 
 
+@pytest.mark.parametrize("width", [320, 375])
+def test_on_a_phone_a_patient_picks_another_day_from_the_strip_and_holds_a_time_on_it(
+    browser, live_server, width
+):
+    """Without JavaScript, at phone widths: the strip names each day and its number of free
+    times, a tap shows that day's times (and only them), and nothing is wider than the
+    screen."""
+    context = browser.new_context(
+        java_script_enabled=False, viewport={"width": width, "height": 740}
+    )
+    context.set_default_timeout(TIMEOUT_MS)
+    try:
+        page = context.new_page()
+        trouble = watch_for_trouble(page)
+        page.goto(live_server.url + "/book")
+        strip = page.get_by_role("navigation", name="Days")
+        expect(strip.get_by_role("listitem")).to_have_count(7)
+        expect(strip.locator("[aria-current=date]")).to_have_count(1)
+        third = strip.get_by_role("link").nth(2)
+        expect(third).to_have_accessible_name(re.compile(r"^\w+day \d+ \w+ \d+ free times$"))
+        day = re.match(r"\w+day \d+ \w+", " ".join(third.inner_text().split())).group(0)
+        third.click()
+
+        expect(strip.locator("[aria-current=date]")).to_contain_text(day)
+        expect(page.locator("section.day")).to_have_count(1)
+        expect(page.locator("section.day h2")).to_have_text(day)
+        assert page.evaluate("document.documentElement.scrollWidth") <= width
+        slot = page.locator("form.slot-picker").get_by_role("button", name=SLOT_NAME).first
+        expect(slot).to_have_accessible_name(re.compile("^" + re.escape(day) + ", "))
+        slot.click()
+        expect(page.get_by_role("heading", level=1)).to_have_text("Your details")
+        expect(page.locator(".held")).to_contain_text(day)
+        assert not trouble, trouble
+    finally:
+        context.close()
+
+
 def unlabelled_controls(page: Page) -> list[str]:
     """Visible form controls with no label, and ids used twice, on the current page."""
     unlabelled = page.locator("main").evaluate(

@@ -52,6 +52,14 @@ def consults_of(email: str) -> list[Appointment]:
     )
 
 
+def test_the_front_desk_sees_the_whole_week_of_times_at_once(desk):
+    """On a call, the desk reads out several days: its picker keeps the week, without the
+    patients' one-day strip (tests/booking/test_day_strip.py)."""
+    page = desk.get("/staff/book?tz=UTC")
+    assert page.text.count('<section class="day"') == 7
+    assert "day-strip" not in page.text
+
+
 def test_the_front_desk_books_a_caller_who_gets_the_usual_emails(desk):
     ada = db.session.scalar(sa.select(Practitioner.id).where(Practitioner.name == "Dr Ada Lane"))
     link = first_time_link(desk, f"practitioner={ada}&tz=Europe/London")
