@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, timedelta
+from datetime import UTC, datetime, timedelta
 
 import icalendar
 import pytest
@@ -131,8 +131,8 @@ def test_a_taken_time_offers_the_nearest_free_times(client, setup):
     "start, message",
     [
         (lambda: factories.next_grid_time(days_ahead=-1), "already passed"),
-        (
-            lambda: factories.next_grid_time(days_ahead=0, hour=0) + timedelta(minutes=7),
+        (  # earlier today (or late yesterday, just after midnight UTC), off the grid
+            lambda: datetime.now(UTC).replace(second=0, microsecond=0) - timedelta(minutes=53),
             "already passed",
         ),
         (lambda: factories.next_grid_time(days_ahead=400), "too far ahead"),
