@@ -13,6 +13,7 @@ from clinic.booking import services
 from clinic.booking.forms import ApiBookingForm
 from clinic.core.clinic_settings import clinic_settings
 from clinic.core.clock import utc_now
+from clinic.core.database import reads_only
 from clinic.core.formatting import parse_zone
 from clinic.core.links import uid_domain
 from clinic.scheduling import OpenTime, local_day_window
@@ -80,6 +81,7 @@ def _slots_answer(envelope: dict, times: list[OpenTime], zone: ZoneInfo):
 @kept_briefly
 def slots():
     """Free consult times between two local dates (inclusive) in the caller's zone."""
+    reads_only()
     query = SlotsQuery(formdata=request.args)
     practitioners = active_practitioners()
     set_practitioner_choices(query.practitioner, practitioners)

@@ -11,6 +11,7 @@ from clinic.calendar.events import Version, consult_event
 from clinic.calendar.ics import Person, consult_calendar
 from clinic.core.clinic_settings import clinic_settings
 from clinic.core.clock import utc_now
+from clinic.core.database import reads_only
 from clinic.core.extensions import limiter
 from clinic.core.formatting import parse_zone
 from clinic.core.links import uid_domain
@@ -47,6 +48,7 @@ def _render_picker(query: SlotQueryForm, *, status=200, taken=None, message=None
 @kept_briefly
 def slots():
     """Free times for the next days, grouped by day in the patient's zone."""
+    reads_only()
     return _render_picker(SlotQueryForm(formdata=request.args))
 
 

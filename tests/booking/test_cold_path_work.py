@@ -17,6 +17,7 @@ from clinic.availability.open_times import slot_cache
 from clinic.core.extensions import db
 from clinic.core.models import Practitioner
 from tests.support import factories
+from tests.support.apps import csrf_token
 from tests.support.booking import book
 from tests.support.queries import counting
 from tests.support.staff import seed_staff_clinic, sign_in
@@ -129,3 +130,40 @@ def test_the_staff_pages_of_free_times_send_nothing_while_rendering(app, client)
     for query in asks([1, 2]):
         _, during = work(app, client, f"/staff/book?{query}")
         assert during == 0, query
+
+
+@pytest.mark.parametrize("backend", ["postgresql"])
+def test_pages_of_free_times_read_outside_a_transaction_and_a_hold_inside_one(app, client, people):
+    """On PostgreSQL the pages of free times only read, each statement on its own (no BEGIN
+    and ROLLBACK round trips around it); taking a time still runs in one transaction."""
+    modes: list[tuple[str, bool]] = []
+
+    def record(connection, _cursor, statement, *_args) -> None:
+        modes.append((statement.split()[0], connection.connection.dbapi_connection.autocommit))
+
+    with app.app_context():
+        event.listen(db.engine, "before_cursor_execute", record)
+        try:
+            query = asks(people)[0]
+            api = query.replace("tz=", "timezone=").replace("day=", "from=")
+            for url in (f"/book?{query}", f"/api/v1/slots?{api}"):
+                assert client.get(url).status_code == 200
+                assert modes and all(autocommit for _, autocommit in modes), (url, modes)
+                modes.clear()
+            page = client.get("/book?tz=UTC")
+            modes.clear()
+            start = factories.next_grid_time(days_ahead=3, hour=15)
+            held = client.post(
+                "/book/hold",
+                data={
+                    "csrf_token": csrf_token(page.text),
+                    "practitioner": "any",
+                    "tz": "UTC",
+                    "start": start.isoformat(),
+                },
+            )
+        finally:
+            event.remove(db.engine, "before_cursor_execute", record)
+    assert held.status_code == 303, held.text[:300]
+    assert any(verb == "INSERT" for verb, _ in modes), modes
+    assert not any(autocommit for _, autocommit in modes), modes
