@@ -58,7 +58,8 @@ PAST_CONSULTS = 1_000
 FLOOR = "/livez"
 # A visitor with a session cookie is never served a recent answer (clinic/web/kept_answers.py):
 # their requests show the cost of working an answer out, from the versioned cache of free times.
-RETURNING = ("Cookie: session=returning-visitor",)
+# The cookie is the one a browser is given with its first page (``_session_cookie``).
+RETURNING = ("Cookie: session={session}",)
 # (key, path, what it is, the least share of the floor's requests per second it must reach,
 # request headers)
 ADDRESSES = (
@@ -201,6 +202,7 @@ def run(context) -> list[Row]:
         with _gunicorn(url, context.workdir / f"gunicorn-http-{kind}.log") as base:
             _check(base)
             _warm_up(base)
+            session = _session_cookie(base)
             for clients in CLIENTS:
                 runs: dict[str, list[Load]] = {key: [] for key, *_ in ADDRESSES}
                 for _ in range(rounds):
@@ -212,7 +214,8 @@ def run(context) -> list[Row]:
                                 wrk, cold_script, base + path, clients, seconds, (), sequence
                             )
                         else:
-                            load = _wrk(wrk, script, base + path, clients, seconds, headers)
+                            sent = tuple(h.format(session=session) for h in headers)
+                            load = _wrk(wrk, script, base + path, clients, seconds, sent)
                         runs[key].append(load)
                 loads = {key: Load.combined(round_runs) for key, round_runs in runs.items()}
                 rows += _rows(kind, clients, loads)
@@ -325,6 +328,14 @@ def _warm_up(base: str) -> None:
     urls = [base + path for _, path, *_ in ADDRESSES for _ in range(4 * WORKERS)]
     with ThreadPoolExecutor(2 * WORKERS) as pool:
         list(pool.map(lambda url: requests.get(url, timeout=30), urls))
+
+
+def _session_cookie(base: str) -> str:
+    """The session cookie of a patient who has opened the booking page once (it holds the
+    page's CSRF token), as their browser sends it with every later request."""
+    response = requests.get(base + "/book", timeout=30)
+    response.raise_for_status()
+    return response.cookies["session"]
 
 
 def _wrk(wrk: str, script: Path, url: str, clients: int, seconds: int, headers=(), args=()) -> Load:
