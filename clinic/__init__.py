@@ -49,12 +49,13 @@ def register_extensions(app: Flask) -> None:
     from clinic.availability import schedule_version
     from clinic.availability.busy_cache import BusyCache
     from clinic.availability.slot_cache import SlotCache
-    from clinic.web import kept_answers
+    from clinic.web import kept_answers, versioned_answers
 
     schedule_version.listen()  # raises versions as schedules change
     app.extensions["clinic.slot_cache"] = SlotCache()
     app.extensions["clinic.busy_cache"] = BusyCache()
     kept_answers.init_app(app)
+    versioned_answers.init_app(app)
 
 
 def register_blueprints(app: Flask) -> None:

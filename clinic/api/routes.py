@@ -8,19 +8,24 @@ from flask import current_app, request, url_for
 from clinic.api import bp
 from clinic.api.forms import SlotsQuery, json_to_formdata
 from clinic.api.openapi import document
-from clinic.availability.open_times import active_practitioners, open_times
+from clinic.availability.open_times import (
+    active_practitioners,
+    kept_open_times,
+    schedule_proof,
+)
 from clinic.booking import services
 from clinic.booking.forms import ApiBookingForm
 from clinic.core.clinic_settings import clinic_settings
 from clinic.core.clock import utc_now
 from clinic.core.database import reads_only
-from clinic.core.formatting import parse_zone
+from clinic.core.formatting import stored_zone
 from clinic.core.links import uid_domain
 from clinic.scheduling import OpenTime, local_day_window
 from clinic.web import rate_limits
 from clinic.web.fields import set_practitioner_choices
 from clinic.web.kept_answers import kept_briefly
 from clinic.web.problems import field_errors, invalid, problem
+from clinic.web.versioned_answers import answered
 
 MAX_DAYS = 62
 MAX_AHEAD_DAYS = 730
@@ -82,33 +87,39 @@ def _slots_answer(envelope: dict, times: list[OpenTime], zone: ZoneInfo):
 def slots():
     """Free consult times between two local dates (inclusive) in the caller's zone."""
     reads_only()
-    query = SlotsQuery(formdata=request.args)
     practitioners = active_practitioners()
+    return answered(schedule_proof(practitioners), lambda now: _slots(practitioners, now))
+
+
+def _slots(practitioners: list, now: datetime):
+    """The answer, and until when the free times in it stay as they are."""
+    query = SlotsQuery(formdata=request.args)
     set_practitioner_choices(query.practitioner, practitioners)
     if not query.validate():
-        return invalid(field_errors(query))
+        return invalid(field_errors(query)), now
     settings = clinic_settings()
-    zone = query.timezone.zone or parse_zone(settings.timezone)
-    now = utc_now()
+    zone = query.timezone.zone or stored_zone(settings.timezone)
     first = query.start_day.data or now.astimezone(zone).date()
     last = query.end_day.data or first + timedelta(days=13)
     today = now.astimezone(zone).date()
     if not today - timedelta(days=1) <= first <= today + timedelta(days=MAX_AHEAD_DAYS):
-        return invalid({"from": [f"must be between yesterday and {MAX_AHEAD_DAYS} days ahead."]})
+        wrong = {"from": [f"must be between yesterday and {MAX_AHEAD_DAYS} days ahead."]}
+        return invalid(wrong), now
     if last < first:
-        return invalid({"to": ["must not be before from."]})
+        return invalid({"to": ["must not be before from."]}), now
     if (last - first).days >= MAX_DAYS:
-        return invalid({"to": [f"at most {MAX_DAYS} days after from."]})
+        return invalid({"to": [f"at most {MAX_DAYS} days after from."]}), now
     days = (last - first).days + 1
     window = local_day_window(first, days, zone)
-    times = open_times(practitioners, query.practitioner.practitioner_id, window, now)
+    chosen = query.practitioner.practitioner_id
+    times, until = kept_open_times(practitioners, chosen, window, now)
     envelope = {
         "timezone": zone.key,
         "practitioner": query.practitioner.data or "any",
         "from": first.isoformat(),
         "to": last.isoformat(),
     }
-    return _slots_answer(envelope, times, zone)
+    return _slots_answer(envelope, times, zone), until
 
 
 @bp.post("/bookings")

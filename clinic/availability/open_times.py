@@ -94,6 +94,27 @@ def _joined_read(one: bool) -> sa.Select:
     )
 
 
+def schedule_proof(practitioners: list[Practitioner]) -> tuple:
+    """All that a page of free times depends on besides its address and the clock, as read in
+    this request by ``active_practitioners``: each practitioner's id, name, zone and schedule
+    version (raised with any change to their free times), and the values of the settings and
+    of the free consult's type. Two equal proofs give equal free times at the same moment."""
+    practitioner_values = tuple(
+        (p.id, p.name, p.timezone, p.schedule_version) for p in practitioners
+    )
+    return practitioner_values, _values(clinic_settings()), _values(consult_type())
+
+
+def _values(row) -> tuple:
+    model = type(row)
+    if model not in _COLUMNS:
+        _COLUMNS[model] = tuple(column.key for column in sa.inspect(model).column_attrs)
+    return tuple(getattr(row, key) for key in _COLUMNS[model])
+
+
+_COLUMNS: dict[type, tuple[str, ...]] = {}
+
+
 def open_times(
     practitioners: list[Practitioner],
     practitioner_id: int | None,
@@ -109,15 +130,31 @@ def open_times(
     (``clinic.availability.slot_cache``): each practitioner's times a week at a time, from
     which any window is cut. Bookings check afresh under the lock.
     """
+    if ignore_appointment is not None:
+        if practitioner_id is not None:
+            practitioners = [p for p in practitioners if p.id == practitioner_id]
+        rules = rules_for(clinic_settings(), kind or consult_type())
+        return _moving(practitioners, rules, window, now, ignore_appointment)
+    return kept_open_times(practitioners, practitioner_id, window, now, kind)[0]
+
+
+def kept_open_times(
+    practitioners: list[Practitioner],
+    practitioner_id: int | None,
+    window: Interval,
+    now: datetime,
+    kind: ConsultType | None = None,
+) -> tuple[list[OpenTime], datetime]:
+    """``open_times``, and the moment until which they stay as they are while no schedule
+    version changes: until the first kept week they were cut from expires (a hold lapses, or
+    the cache's ``max_age`` passes), or the first of them comes inside the minimum notice."""
     if practitioner_id is not None:
         practitioners = [p for p in practitioners if p.id == practitioner_id]
     rules = rules_for(clinic_settings(), kind or consult_type())
-    if ignore_appointment is not None:
-        return _moving(practitioners, rules, window, now, ignore_appointment)
     earliest = max(window.start, now + rules.min_notice)
     before = min(window.end, now + rules.horizon + timedelta(microseconds=1))
     if not practitioners or earliest >= before:
-        return []
+        return [], now + slot_cache().max_age
     cache = slot_cache()
     weeks = _weeks(earliest, before)
     pairs = [(p, week) for week in weeks for p in practitioners]
@@ -141,12 +178,15 @@ def open_times(
     keys: list[Hashable] = [(rules, *_versions([p]), week.start) for p, week in pairs]
     parts = cache.entries(keys, now, compute)
     found: list[OpenTime] = []
+    until = min(part.valid_until for part in parts)
     for n, week in enumerate(weeks):
         each = parts[n * len(practitioners) : (n + 1) * len(practitioners)]
         key = ("merged", rules, _versions(practitioners), week.start)
         entry = each[0] if len(each) == 1 else cache.merged(key, each)
         found += entry.between(earliest, before)
-    return found
+    if found:  # offered while now <= its start - the notice
+        until = min(until, found[0].start - rules.min_notice + timedelta(microseconds=1))
+    return found, until
 
 
 def _moving(

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from flask import abort, current_app
 
-from clinic.availability.open_times import consult_type, open_times
+from clinic.availability.open_times import consult_type, kept_open_times, open_times
 from clinic.booking import services
 from clinic.booking.forms import SlotQueryForm
 from clinic.core.clinic_settings import clinic_settings
@@ -56,10 +56,10 @@ def picker_context(
     window = local_day_window(first_day, per_page, zone)
     kind = consult_type()
     if moving is None:
-        times = open_times(practitioners, practitioner_id, window, now, kind=kind)
-    else:
+        times, valid_until = kept_open_times(practitioners, practitioner_id, window, now, kind)
+    else:  # not kept as a page: worked out for this consult
         times = open_times(practitioners, practitioner_id, window, now, moving.id, kind)
-        times = [t for t in times if t.start != moving.starts_at]
+        times, valid_until = [t for t in times if t.start != moving.starts_at], now
     earlier = first_day - timedelta(days=per_page)
     later = first_day + timedelta(days=per_page)
     grouped = group_by_day(times, zone, days)
@@ -74,6 +74,7 @@ def picker_context(
         zone=zone,
         chosen=next((p for p in practitioners if p.id == practitioner_id), None),
         first_day=first_day,
+        valid_until=valid_until,  # the free times on the page stay as they are until then
         days=grouped,
         shown=shown,
         earlier=max(earlier, today) if first_day > today else None,

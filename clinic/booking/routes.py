@@ -3,7 +3,7 @@ and its calendar file. The manage pages (``manage``) share this blueprint."""
 
 from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
 
-from clinic.availability.open_times import active_practitioners
+from clinic.availability.open_times import active_practitioners, schedule_proof
 from clinic.booking import services
 from clinic.booking.forms import HoldForm, PatientDetailsForm, SlotQueryForm
 from clinic.booking.pages import appointment_or_404, picker_context
@@ -20,6 +20,7 @@ from clinic.web import rate_limits
 from clinic.web.fields import set_practitioner_choices
 from clinic.web.kept_answers import kept_briefly
 from clinic.web.rate_limits import link_limit
+from clinic.web.versioned_answers import answered
 
 bp = Blueprint("booking", __name__)
 
@@ -33,15 +34,18 @@ def _no_referrer(response: Response) -> Response:
     return response
 
 
-def _render_picker(query: SlotQueryForm, *, status=200, taken=None, message=None):
-    practitioners = active_practitioners()
+def _picker(query: SlotQueryForm, practitioners, taken=None, message=None):
+    """The page of free times, and until when the times on it stay as they are."""
     context = picker_context(query, practitioners)
     form = HoldForm(practitioner=query.practitioner.data, tz=context["zone"].key)
     set_practitioner_choices(form.practitioner, practitioners)
-    return (
-        render_template("booking/slots.html", form=form, taken=taken, message=message, **context),
-        status,
-    )
+    page = render_template("booking/slots.html", form=form, taken=taken, message=message, **context)
+    return page, context["valid_until"]
+
+
+def _render_picker(query: SlotQueryForm, *, status=200, taken=None, message=None):
+    page, _ = _picker(query, active_practitioners(), taken, message)
+    return page, status
 
 
 @bp.get("/book")
@@ -49,7 +53,11 @@ def _render_picker(query: SlotQueryForm, *, status=200, taken=None, message=None
 def slots():
     """Free times for the next days, grouped by day in the patient's zone."""
     reads_only()
-    return _render_picker(SlotQueryForm(formdata=request.args))
+    practitioners = active_practitioners()
+    return answered(
+        schedule_proof(practitioners),
+        lambda _now: _picker(SlotQueryForm(formdata=request.args), practitioners),
+    )
 
 
 @bp.post("/book/hold")

@@ -89,23 +89,38 @@ def kept_briefly(view: View) -> View:
         answers: RecentAnswers = current_app.extensions["clinic.web.kept_answers"]
         if answers.seconds <= 0 or current_app.config["SESSION_COOKIE_NAME"] in request.cookies:
             return view(*args, **kwargs)
-        # The raw query string: request.full_path would refuse bytes that aren't UTF-8.
-        key = f"{request.path}?{request.query_string.decode('latin-1')}"
+        key = address()
         generation = answers.generation
         kept = answers.get(key)
         if kept is not None:
-            body = kept.body.replace(CSRF_HOLE, generate_csrf()) if kept.has_csrf else kept.body
-            return Response(body, mimetype=kept.mimetype)
+            return served_again(kept.body, kept.mimetype, kept.has_csrf)
         response = make_response(view(*args, **kwargs))
         if response.status_code == 200 and not response.is_streamed:
-            body = response.get_data(as_text=True)
-            token = g.get(current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"))
-            if token:
-                body = body.replace(token, CSRF_HOLE)
-            answers.keep(key, body, response.mimetype, bool(token), generation)
+            body, has_csrf = without_csrf(response)
+            answers.keep(key, body, response.mimetype, has_csrf, generation)
         return response
 
     return serve
+
+
+def address() -> str:
+    """The request's path and raw query string: request.full_path would refuse bytes that
+    aren't UTF-8."""
+    return f"{request.path}?{request.query_string.decode('latin-1')}"
+
+
+def without_csrf(response: Response) -> tuple[str, bool]:
+    """The answer's body with the visitor's CSRF token cut out, and whether it had one."""
+    body = response.get_data(as_text=True)
+    token = g.get(current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"))
+    return (body.replace(token, CSRF_HOLE), True) if token else (body, False)
+
+
+def served_again(body: str, mimetype: str | None, has_csrf: bool) -> Response:
+    """A kept answer, with this visitor's CSRF token put in."""
+    return Response(
+        body.replace(CSRF_HOLE, generate_csrf()) if has_csrf else body, mimetype=mimetype
+    )
 
 
 def _wrote(session: Session, flush_context) -> None:

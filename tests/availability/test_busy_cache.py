@@ -35,6 +35,7 @@ def offered(client, day) -> set[str]:
     with client.application.app_context():
         slot_cache().clear()  # free times worked out afresh: the busy times are what is tested
         client.application.extensions["clinic.web.kept_answers"].forget_all()
+        client.application.extensions["clinic.web.versioned_answers"].clear()
     slots = client.get(f"/api/v1/slots?timezone=UTC&from={day}&to={day}").get_json()["slots"]
     return {s["start_utc"] for s in slots}
 
