@@ -68,22 +68,36 @@ def zone_choices() -> tuple[SelectChoice, ...]:
     return tuple(SelectChoice(name, name.replace("_", " ")) for name in zone_names())
 
 
-@lru_cache(maxsize=1)
-def _zone_options() -> tuple[str, dict[str, tuple[int, int, str]]]:
-    """Every zone's ``<option>`` as WTForms writes it, joined, and where each one lies in the
-    joined markup with its selected form: built once, not ~600 options on every page."""
+def _joined_options(choices: tuple[tuple[str, str], ...]) -> tuple[str, dict]:
+    """Each (value, label)'s ``<option>`` as WTForms writes it, joined, and where each one lies
+    in the joined markup with its selected form."""
     parts, where, at = [], {}, 0
-    for choice in zone_choices():
-        plain = str(Select.render_option(Choice(choice.value, choice.label, False, None)))
-        selected = str(Select.render_option(Choice(choice.value, choice.label, True, None)))
+    for value, label in choices:
+        plain = str(Select.render_option(Choice(value, label, False, None)))
+        selected = str(Select.render_option(Choice(value, label, True, None)))
         parts.append(plain)
-        where[choice.value] = (at, at + len(plain), selected)
+        where[value] = (at, at + len(plain), selected)
         at += len(plain)
     return "".join(parts), where
 
 
-class ZoneSelect(Select):
-    """WTForms' ``Select`` for ``ZoneField``, with the options' markup built once."""
+@lru_cache(maxsize=1)
+def _zone_options() -> tuple[str, dict[str, tuple[int, int, str]]]:
+    """Built once, not ~600 options on every page."""
+    return _joined_options(tuple((choice.value, choice.label) for choice in zone_choices()))
+
+
+@lru_cache(maxsize=64)
+def _kept_options(choices: tuple[tuple[str, str], ...]) -> tuple[str, dict]:
+    return _joined_options(choices)
+
+
+class KeptSelect(Select):
+    """WTForms' ``Select`` (without groups), with its options' markup built once for each list
+    of choices and the chosen one marked in it: a page of free times has two such lists."""
+
+    def options(self, field) -> tuple[str, dict]:
+        return _kept_options(tuple((choice.value, choice.label) for choice in field.choices))
 
     def __call__(self, field, **kwargs):
         kwargs.setdefault("id", field.id)
@@ -91,11 +105,18 @@ class ZoneSelect(Select):
         for k in dir(flags):
             if k in self.validation_attrs and k not in kwargs:
                 kwargs[k] = getattr(flags, k)
-        options, where = _zone_options()
+        options, where = self.options(field)
         if isinstance(field.data, str) and field.data in where:
             start, end, selected = where[field.data]
             options = options[:start] + selected + options[end:]
         return Markup(f"<select {html_params(name=field.name, **kwargs)}>{options}</select>")
+
+
+class ZoneSelect(KeptSelect):
+    """``KeptSelect`` for ``ZoneField``, whose one list of zones is built once."""
+
+    def options(self, field) -> tuple[str, dict]:
+        return _zone_options()
 
 
 class ZoneField(SelectField):
@@ -123,6 +144,8 @@ ANY = SelectChoice("any", "First available")
 
 class PractitionerField(SelectField):
     """'any' (first available) or a practitioner's id; choices are set by the view."""
+
+    widget = KeptSelect()
 
     def __init__(self, label="Practitioner", **kwargs):
         super().__init__(label, choices=[ANY], default="any", **kwargs)
