@@ -43,9 +43,7 @@ def test_slots_are_listed_in_the_requested_zone(client, doctor):
 
 
 @pytest.mark.parametrize("sort_keys", [True, False])
-def test_the_slots_answer_is_byte_for_byte_what_flask_would_encode(
-    app, client, doctor, sort_keys
-):
+def test_the_slots_answer_is_byte_for_byte_what_flask_would_encode(app, client, doctor, sort_keys):
     """The free times' JSON is joined from kept pieces: the bytes are the ones Flask's own
     encoder writes for the same answer (keys sorted, as by default, or in the order the API
     builds them), with two practitioners' times merged, in a zone with a half-hour offset, and
