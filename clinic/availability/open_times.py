@@ -26,6 +26,7 @@ from clinic.scheduling import (
     Interval,
     OpenTime,
     Rules,
+    by_window,
     first_available,
     nearest,
 )
@@ -35,6 +36,9 @@ DEFAULT_CONSULT = "free-consult"
 _KIND_READ, _SETTINGS_READ = "clinic.consult_type", "clinic.settings"
 _WEEK = timedelta(days=7)
 _MONDAY = datetime(2001, 1, 1, tzinfo=UTC)
+# Around a week, how far its free times can depend on rows: the local days at its edges (a
+# daily cap) and a consult's length, with the buffer added where used.
+_MARGIN = timedelta(days=2)
 
 
 def consult_type() -> ConsultType:
@@ -167,13 +171,15 @@ def kept_open_times(
             min(pairs[i][1].start for i in missing), max(pairs[i][1].end for i in missing)
         )
         avails, lapses = load_each(people, span, now)
-        by_id = {av.practitioner_id: av for av in avails}
-        found = []
-        for i in missing:
-            person, week = pairs[i]
-            times = first_available([by_id[person.id]], rules, week, now)
-            found.append((times, lapses.get(person.id)))
-        return found
+        weekly: dict[int, Availability] = {}
+        for av in avails:  # each practitioner's rows cut to each week asked, in one pass
+            asked = [i for i in missing if pairs[i][0].id == av.practitioner_id]
+            cut = by_window(av, [pairs[i][1] for i in asked], _MARGIN + rules.buffer)
+            weekly.update(zip(asked, cut, strict=True))
+        return [
+            (first_available([weekly[i]], rules, pairs[i][1], now), lapses.get(pairs[i][0].id))
+            for i in missing
+        ]
 
     keys: list[Hashable] = [(rules, *_versions([p]), week.start) for p, week in pairs]
     parts = cache.entries(keys, now, compute)

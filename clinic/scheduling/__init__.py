@@ -18,6 +18,7 @@ from clinic.scheduling.slots import (
     Slot,
     TimeRange,
     WeeklyRange,
+    by_window,
     first_available,
     free_slots,
     nearest,
@@ -34,6 +35,7 @@ from clinic.scheduling.wallclock import (
 
 __all__ = [
     "Availability",
+    "by_window",
     "DayOverride",
     "DaySlots",
     "Interval",

@@ -6,10 +6,10 @@ Every function is pure: the current instant comes in as ``now``, zones come in a
 
 from __future__ import annotations
 
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from itertools import chain
 from typing import TypeVar
@@ -233,6 +233,34 @@ def first_available(
         for slot in free_slots(av, rules, window, now):
             who.setdefault((slot.start, slot.end), []).append(slot.practitioner_id)
     return [OpenTime(s, e, tuple(sorted(ids))) for (s, e), ids in sorted(who.items())]
+
+
+def by_window(
+    av: Availability, windows: Sequence[Interval], margin: timedelta
+) -> list[Availability]:
+    """``av`` for each of ``windows``, holding only the time off, consults and busy times that
+    come within ``margin`` of it: all that slots starting in the window depend on, when
+    ``margin`` covers a day each side (a local day's daily cap), the buffer and a consult.
+    Each list is sorted once, so working out a practitioner's weeks one at a time does not go
+    through thousands of busy times over the whole horizon for every week."""
+    cuts = []
+    for found in (av.time_off, av.busy, av.external):
+        ordered = sorted(found, key=lambda i: i.start)
+        longest = max((i.end - i.start for i in ordered), default=timedelta(0))
+        cuts.append((ordered, [i.start for i in ordered], longest))
+    narrowed = []
+    for window in windows:
+        low, high = window.start - margin, window.end + margin
+        time_off, busy, external = (
+            tuple(
+                i
+                for i in ordered[bisect_left(starts, low - longest) : bisect_left(starts, high)]
+                if i.end > low
+            )
+            for ordered, starts, longest in cuts
+        )
+        narrowed.append(replace(av, time_off=time_off, busy=busy, external=external))
+    return narrowed
 
 
 def nearest(times: Sequence[Timed], target: datetime, count: int = 3) -> list[Timed]:

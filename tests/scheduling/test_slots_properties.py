@@ -29,6 +29,7 @@ from clinic.scheduling import (
     Slot,
     TimeRange,
     WeeklyRange,
+    by_window,
     first_available,
     free_slots,
     slot_at,
@@ -452,3 +453,44 @@ def test_the_grid_of_a_stretch_that_started_days_ago_does_not_depend_on_the_wind
         tuesday[-1], tuesday[-1] + timedelta(minutes=45), 1
     )
     assert slot_at(av, rules, datetime(2025, 6, 3, 0, 0, tzinfo=ny), now) is None
+
+
+@SETTINGS
+@given(scenarios(), st.data())
+def test_cutting_the_rows_to_each_window_changes_no_slot(scenario, data):
+    """``by_window`` (each week of the cache of free times gets only the rows near it) keeps
+    every slot: with two days' margin and the buffer, whatever the hours, caps and busy times."""
+    av, rules, window, now = scenario
+    minutes = int((window.end - window.start) / MINUTE)
+    cut = window.start + data.draw(st.integers(1, max(minutes - 1, 1))) * MINUTE
+    windows = [
+        w for w in (Interval(window.start, cut), Interval(cut, window.end)) if w.end > w.start
+    ]
+    narrowed = by_window(av, windows, timedelta(days=2) + rules.buffer)
+    assert len(narrowed) == len(windows)
+    for part, only_near in zip(windows, narrowed, strict=True):
+        assert free_slots(only_near, rules, part, now) == free_slots(av, rules, part, now)
+        assert set(only_near.busy) <= set(av.busy) and set(only_near.external) <= set(av.external)
+
+
+def test_rows_just_outside_a_window_still_fill_its_day_and_block_with_their_buffer():
+    """The two rows a cut to the window alone would lose: a consult earlier the same local
+    day (the daily cap), and a busy time ending just before the window (its buffer)."""
+    zone = ZoneInfo("Europe/London")
+    weekly = tuple(WeeklyRange(d, time(8), time(18)) for d in range(7))
+    morning = Interval(datetime(2026, 6, 3, 7, tzinfo=UTC), datetime(2026, 6, 3, 7, 30, tzinfo=UTC))
+    window = Interval(datetime(2026, 6, 3, 11, tzinfo=UTC), datetime(2026, 6, 5, 11, tzinfo=UTC))
+    late = Interval(window.end - 40 * MINUTE, window.end - 5 * MINUTE)
+    av = Availability(1, zone, weekly, busy=(morning,), external=(late,))
+    rules = Rules(20 * MINUTE, 30 * MINUTE, 10 * MINUTE, timedelta(0), timedelta(days=30), 1)
+    now = datetime(2026, 6, 1, tzinfo=UTC)
+    later = Interval(window.end, window.end + timedelta(days=1))
+
+    whole = [free_slots(av, rules, w, now) for w in (window, later)]
+    narrowed = by_window(av, [window, later], timedelta(days=2) + rules.buffer)
+
+    assert [
+        free_slots(n, rules, w, now) for n, w in zip(narrowed, (window, later), strict=True)
+    ] == whole
+    assert whole[0] and all(s.start.date() != morning.start.date() for s in whole[0])
+    assert whole[1][0].start > window.end  # 11:00 UTC is inside the busy time's buffer
