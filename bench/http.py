@@ -10,13 +10,14 @@ would answer nearly every request with 429.
 The floor is ``/livez``, a constant answered through the same app, middleware and security
 headers as every page; ``/healthz`` adds one ``SELECT 1``, the least that any answer read from
 the database costs. ``/api/v1/slots`` asks for 14 days from any practitioner (its defaults;
-about 50 KB of JSON here); ``/book`` is the booking page's first week (about 60 KB of HTML)
-as a first visit, with no session cookie. Both are served from the process's recent answers
-(``clinic/web/kept_answers.py``, kept 2 s) as a burst of first visits would be; the same two
-sent with a session cookie, which is never served a recent answer, show the cost of working
-the answer out from the versioned cache of free times and rendering it; and the same two
-cache-cold, each request asking another day, zone or practitioner, show the cost of working
-the free times out too.
+about 50 KB of JSON here); ``/book`` is the booking page's first day with free times (about 40 KB
+of HTML) as a first visit, with no session cookie. Both are served from the process's recent
+answers (``clinic/web/kept_answers.py``, kept 2 s) as a burst of first visits would be; the
+same two sent with the session cookie a browser got from its first page, which is never served
+a recent answer, show the cost of reading the schedule versions and serving the page kept
+under them (``clinic/web/versioned_answers.py``); and the same two cache-cold, each request
+asking another day, zone or practitioner, show the cost of cutting the free times from the
+kept weeks (or working them out) and writing the answer.
 
 wrk (C, event-driven, one thread: a few percent of a core beside the server's workers) keeps
 1, then 20, connections busy on each address in turn, floor first, for a few seconds, in
