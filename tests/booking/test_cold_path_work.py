@@ -17,8 +17,7 @@ from clinic.availability.open_times import slot_cache
 from clinic.core.extensions import db
 from clinic.core.models import Practitioner
 from tests.support import factories
-from tests.support.apps import csrf_token
-from tests.support.booking import book
+from tests.support.booking import book, hold_from
 from tests.support.queries import counting
 from tests.support.staff import seed_staff_clinic, sign_in
 
@@ -153,15 +152,7 @@ def test_pages_of_free_times_read_outside_a_transaction_and_a_hold_inside_one(ap
             page = client.get("/book?tz=UTC")
             modes.clear()
             start = factories.next_grid_time(days_ahead=3, hour=15)
-            held = client.post(
-                "/book/hold",
-                data={
-                    "csrf_token": csrf_token(page.text),
-                    "practitioner": "any",
-                    "tz": "UTC",
-                    "start": start.isoformat(),
-                },
-            )
+            held = hold_from(client, page.text, start, tz="UTC")
         finally:
             event.remove(db.engine, "before_cursor_execute", record)
     assert held.status_code == 303, held.text[:300]

@@ -11,14 +11,21 @@ from tests.support.apps import csrf_token
 
 def hold(client, start, practitioner="any", tz="Europe/London"):
     page = client.get(f"/book?tz={tz}")
+    return hold_from(client, page.text, start, practitioner, tz)
+
+
+def hold_from(client, page: str, start, practitioner="any", tz="Europe/London", **request):
+    """Take ``start`` (a datetime, or the string a page offered) from a booking page already
+    fetched, with that page's CSRF token."""
     return client.post(
         "/book/hold",
         data={
-            "csrf_token": csrf_token(page.text),
+            "csrf_token": csrf_token(page),
             "practitioner": practitioner,
             "tz": tz,
-            "start": start.isoformat(),
+            "start": start if isinstance(start, str) else start.isoformat(),
         },
+        **request,
     )
 
 

@@ -20,6 +20,7 @@ from clinic.core.models import ClinicSettings
 from clinic.web import kept_answers as recent_answers
 from tests.support import factories
 from tests.support.apps import csrf_token, running_app
+from tests.support.booking import hold_from
 from tests.support.concurrency import api_body
 from tests.support.queries import counting
 
@@ -71,16 +72,7 @@ def test_the_booking_page_is_served_again_with_a_fresh_working_csrf_token(clinic
     # The kept page's form works: its token belongs to the session it was served with.
     cookie = again.headers["Set-Cookie"].split(";", 1)[0]
     start = re.search(r'name="start" value="([^"]+)"', again.text).group(1)
-    held = visitor.post(
-        "/book/hold",
-        data={
-            "csrf_token": csrf_token(again.text),
-            "practitioner": "any",
-            "tz": "Europe/London",
-            "start": start,
-        },
-        headers={"Cookie": cookie},
-    )
+    held = hold_from(visitor, again.text, start, headers={"Cookie": cookie})
     assert held.status_code == 303, held.text[:500]
     assert "/book/" in held.headers["Location"]
 

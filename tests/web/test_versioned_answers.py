@@ -24,7 +24,7 @@ from clinic.scheduling import Interval
 from clinic.web import versioned_answers
 from tests.support import factories
 from tests.support.apps import csrf_token, make_app
-from tests.support.booking import book, hold
+from tests.support.booking import book, hold, hold_from
 from tests.support.queries import counting
 
 TOKEN = re.compile(r'name="csrf_token" type="hidden" value="[^"]+"')
@@ -95,15 +95,7 @@ def test_a_returning_visitor_is_served_the_kept_page_with_their_own_working_toke
         k: v for k, v in first.headers.items() if k != "Date"
     }
     start = min(starts(again))
-    held = patient.post(
-        "/book/hold",
-        data={
-            "csrf_token": csrf_token(again.text),
-            "practitioner": "any",
-            "tz": "UTC",
-            "start": start.isoformat(),
-        },
-    )
+    held = hold_from(patient, again.text, start, tz="UTC")
     assert held.status_code == 303, held.text[:300]
 
 
