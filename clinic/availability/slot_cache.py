@@ -18,13 +18,12 @@ cache: they check under the lock.
 
 from __future__ import annotations
 
-import threading
 from bisect import bisect_left
-from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from clinic.core.lru_map import LruMap
 from clinic.scheduling import OpenTime
 
 
@@ -43,13 +42,11 @@ class Entry:
 
 
 class SlotCache:
-    """A small least-recently-used map, safe to share between a process's threads."""
+    """Entries by key, the least recently used forgotten past ``size``."""
 
     def __init__(self, size: int = 1024, max_age: timedelta = timedelta(seconds=30)):
-        self.size = size
         self.max_age = max_age
-        self._entries: OrderedDict[Hashable, Entry] = OrderedDict()
-        self._lock = threading.Lock()
+        self._entries: LruMap[Entry] = LruMap(size)
 
     def times(
         self,
@@ -113,20 +110,10 @@ class SlotCache:
         return self._put(key, entry)
 
     def _get(self, key: Hashable) -> Entry | None:
-        with self._lock:
-            entry = self._entries.get(key)
-            if entry is not None:
-                self._entries.move_to_end(key)
-            return entry
+        return self._entries.get(key)
 
     def _put(self, key: Hashable, entry: Entry) -> Entry:
-        with self._lock:
-            self._entries[key] = entry
-            self._entries.move_to_end(key)
-            while len(self._entries) > self.size:
-                self._entries.popitem(last=False)
-        return entry
+        return self._entries.put(key, entry)
 
     def clear(self) -> None:
-        with self._lock:
-            self._entries.clear()
+        self._entries.clear()

@@ -19,8 +19,6 @@ show a flashed message are never kept or served from here.
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -29,6 +27,7 @@ from flask import Flask, current_app, make_response, session
 from flask.typing import ResponseReturnValue
 
 from clinic.core.clock import utc_now
+from clinic.core.lru_map import LruMap
 from clinic.web.kept_answers import address, served_again, without_csrf
 
 _MINUTE = timedelta(minutes=1)
@@ -44,30 +43,22 @@ class Answer:
 
 
 class VersionedAnswers:
-    """A small least-recently-used map from an address to its answer, shared by threads."""
+    """Each address's last answer, the least recently used forgotten past ``size``."""
 
     def __init__(self, size: int = 128):  # pages of 20 to 50 KB: a few MB a process
-        self.size = size
-        self._kept: OrderedDict[str, Answer] = OrderedDict()
-        self._lock = threading.Lock()
+        self._kept: LruMap[Answer] = LruMap(size)
 
     def get(self, key: str, proof: Hashable, now: datetime) -> Answer | None:
-        with self._lock:
-            answer = self._kept.get(key)
+        answer = self._kept.get(key)
         if answer is None or answer.proof != proof or not now < answer.valid_until:
             return None
         return answer
 
     def keep(self, key: str, answer: Answer) -> None:
-        with self._lock:
-            self._kept[key] = answer
-            self._kept.move_to_end(key)
-            while len(self._kept) > self.size:
-                self._kept.popitem(last=False)
+        self._kept.put(key, answer)
 
     def clear(self) -> None:
-        with self._lock:
-            self._kept.clear()
+        self._kept.clear()
 
 
 def init_app(app: Flask) -> None:
