@@ -63,9 +63,11 @@ def _replace_if_ended(dbapi_connection, _record, _proxy) -> None:
     (``pool_pre_ping`` sent a ``SELECT 1`` before every request's first statement, a fifth of a
     page of free times) and the pool replaces it before the request uses it."""
     try:
-        ended = dbapi_connection.closed or bool(
-            select.select([dbapi_connection.fileno()], [], [], 0)[0]
-        )
+        ended = dbapi_connection.closed
+        if not ended:  # poll, not select: select refuses file numbers past 1023
+            waiting = select.poll()
+            waiting.register(dbapi_connection.fileno(), select.POLLIN | select.POLLPRI)
+            ended = bool(waiting.poll(0))
     except (OSError, ValueError):  # no socket left to ask
         ended = True
     if ended:

@@ -4,7 +4,9 @@ silent.)"""
 
 from __future__ import annotations
 
+import os
 import re
+import resource
 import sqlite3
 
 import pytest
@@ -79,8 +81,9 @@ def test_sqlite_busy_past_the_timeout_asks_to_try_again_and_saves_nothing(tmp_pa
 
 
 def test_postgresql_connections_dropped_between_requests_are_replaced(postgres):
-    """A restarted PostgreSQL server ends every open connection; the pool notices (pre-ping)
-    and the next request works, without an error page."""
+    """A restarted PostgreSQL server ends every open connection; the pool notices (it looks
+    at each connection's socket as it hands it out) and the next request works, without an
+    error page."""
     url = postgres.create("clinic_restart")
     migrate(url)
     with running_app(url, "postgresql") as app:
@@ -104,6 +107,30 @@ def test_postgresql_connections_dropped_between_requests_are_replaced(postgres):
         response = hold(client, token, start)
         assert response.status_code == 303, response.text[:500]
         assert appointments() == 1
+
+
+def test_a_healthy_connection_numbered_past_1023_is_kept(postgres):
+    """Threaded workers can hold over a thousand files: the socket check polls, since select
+    refuses file numbers past 1023 (and taking that refusal for an ended connection left the
+    app unable to reach its database at all)."""
+    url = postgres.create("clinic_many_files")
+    migrate(url)
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard != resource.RLIM_INFINITY and hard < 1200:
+        pytest.skip(f"this process may open at most {hard} files, and the test needs 1,200")
+    resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, 1200), hard))
+    files = [open(os.devnull) for _ in range(1100)]  # noqa: SIM115 - closed below
+    try:
+        assert max(f.fileno() for f in files) > 1023
+        with running_app(url, "postgresql") as app:
+            assert app.test_client().get("/healthz").status_code == 200
+            with db.engine.connect() as connection:  # the pool's connection, as checked out
+                assert connection.connection.dbapi_connection.fileno() > 1023
+                assert connection.exec_driver_sql("SELECT 1").scalar() == 1
+    finally:
+        for f in files:
+            f.close()
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
 
 
 @pytest.mark.parametrize("path", ["/book", "/api/v1/slots", "/healthz"])
