@@ -27,7 +27,7 @@ def appointment_or_404(token: str):
 
 
 def picker_context(
-    query: SlotQueryForm, practitioners, fixed_practitioner=None, moving=None
+    query: SlotQueryForm, practitioners, fixed_practitioner=None, moving=None, now=None
 ) -> dict:
     """Free times by day for a (validated or not) query, falling back to sensible defaults.
 
@@ -36,6 +36,7 @@ def picker_context(
     beside a strip of the days: the one asked for (``on``), else the first with free times.
     ``fixed_practitioner`` limits the times to one person (rescheduling keeps the practitioner);
     ``moving`` is the consult being rescheduled, which does not count against its own day.
+    ``now``: the moment to work them out for (by default the clock's).
     """
     settings = clinic_settings()
     set_practitioner_choices(query.practitioner, practitioners)
@@ -46,7 +47,7 @@ def picker_context(
         practitioners, practitioner_id = [fixed_practitioner], fixed_practitioner.id
     else:
         practitioner_id = None if query.practitioner.errors else query.practitioner.practitioner_id
-    now = utc_now()
+    now = now or utc_now()
     today = now.astimezone(zone).date()
     last_day = today + timedelta(days=settings.horizon_days)
     per_page = current_app.config["BOOKING_DAYS_PER_PAGE"]

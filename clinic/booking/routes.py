@@ -34,9 +34,9 @@ def _no_referrer(response: Response) -> Response:
     return response
 
 
-def _picker(query: SlotQueryForm, practitioners, taken=None, message=None):
+def _picker(query: SlotQueryForm, practitioners, taken=None, message=None, now=None):
     """The page of free times, and until when the times on it stay as they are."""
-    context = picker_context(query, practitioners)
+    context = picker_context(query, practitioners, now=now)
     form = HoldForm(practitioner=query.practitioner.data, tz=context["zone"].key)
     set_practitioner_choices(form.practitioner, practitioners)
     page = render_template("booking/slots.html", form=form, taken=taken, message=message, **context)
@@ -56,7 +56,7 @@ def slots():
     practitioners = active_practitioners()
     return answered(
         schedule_proof(practitioners),
-        lambda _now: _picker(SlotQueryForm(formdata=request.args), practitioners),
+        lambda now: _picker(SlotQueryForm(formdata=request.args), practitioners, now=now),
     )
 
 

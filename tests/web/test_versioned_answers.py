@@ -183,3 +183,28 @@ def test_without_a_hold_the_notice_bounds_how_long_free_times_are_kept(app, doct
     times, until = kept_open_times(active_practitioners(), None, window, now)
     assert times and until <= times[0].start - timedelta(minutes=60) + timedelta(microseconds=1)
     assert until > now
+
+
+def test_a_kept_page_ends_when_a_hold_on_it_lapses_within_its_minute(
+    app, patient, doctor, monkeypatch
+):
+    """A hold lapsing frees its time without any write: the page kept while it was held is
+    not served past that moment, even within the same minute."""
+    start = factories.next_grid_time(days_ahead=2, hour=9)
+    assert hold(app.test_client(), start, tz="UTC").status_code == 303
+    minute = datetime.now(UTC).replace(second=0, microsecond=0) + timedelta(minutes=2)
+    db.session.execute(
+        sa.update(Appointment).values(hold_expires_at=minute + timedelta(seconds=30))
+    )
+    db.session.commit()
+    clock = [minute + timedelta(seconds=10)]
+    monkeypatch.setattr(versioned_answers, "utc_now", lambda: clock[0])
+    url = f"/book?tz=UTC&day={start.date()}"
+
+    held, templates, _ = rendered(app, patient, url)
+    assert templates >= 1 and start not in starts(held)
+    clock[0] = minute + timedelta(seconds=20)
+    assert rendered(app, patient, url)[1] == 0  # kept while the hold stands
+    clock[0] = minute + timedelta(seconds=40)
+    lapsed, templates, _ = rendered(app, patient, url)
+    assert templates >= 1 and start in starts(lapsed)
