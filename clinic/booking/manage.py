@@ -45,7 +45,9 @@ def reschedule_times(token: str):
 def reschedule(token: str):
     appointment = appointment_or_404(token)
     form = RescheduleForm()
-    query = SlotQueryForm(formdata=MultiDict({"tz": request.form.get("tz", "")}))
+    # The week and day of the page the time was chosen on, should it be shown again.
+    asked = [(name, request.form[name]) for name in ("day", "on") if request.form.get(name)]
+    query = SlotQueryForm(formdata=MultiDict([("tz", request.form.get("tz", "")), *asked]))
     if not form.validate():
         message = " ".join(e for field in form for e in field.errors)
         return _render_picker(token, appointment, query, status=422, message=message)

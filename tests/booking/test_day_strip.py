@@ -12,7 +12,8 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from tests.support import factories
-from tests.support.booking import book
+from tests.support.apps import csrf_token
+from tests.support.booking import book, hold_from
 
 
 class Strip(HTMLParser):
@@ -168,3 +169,41 @@ def test_the_patients_reschedule_page_shows_one_day_beside_the_strip(client, set
     assert page.sections == [f"day-{first + timedelta(days=1)}"]
     assert start not in page.starts
     assert start + timedelta(minutes=30) in page.starts
+
+
+def test_each_day_link_leads_to_its_heading(client, setup):
+    """A keyboard or screen-reader user lands on the chosen day's times, not the page top."""
+    person, first = setup
+    strip = Strip(client.get(f"/book?tz=UTC&day={first}").text)
+    for entry in (e for e in strip.entries if e["href"]):
+        day = parse_qs(urlsplit(entry["href"]).query)["on"][0]
+        assert urlsplit(entry["href"]).fragment == f"day-{day}"
+        assert f'<h2 id="day-{day}">' in client.get(entry["href"]).text
+
+
+def test_a_time_just_taken_shows_the_same_day_again_with_the_nearest_times(client, setup):
+    person, first = setup
+    chosen = first + timedelta(days=4)
+    page = client.get(f"/book?tz=UTC&day={first}&on={chosen}")
+    start = min(Strip(page.text).starts)
+    # The picker's form carries the week and the day, as the filters' form does.
+    assert page.text.count(f'<input type="hidden" name="on" value="{chosen}">') == 2
+    other = client.application.test_client()
+    other_page = other.get(f"/book?tz=UTC&day={first}&on={chosen}")
+    assert hold_from(other, other_page.text, start, tz="UTC").status_code == 303
+
+    taken = client.post(
+        "/book/hold",
+        data={
+            "csrf_token": csrf_token(page.text),
+            "practitioner": "any",
+            "tz": "UTC",
+            "day": first.isoformat(),
+            "on": chosen.isoformat(),
+            "start": start.isoformat(),
+        },
+    )
+
+    assert taken.status_code == 409
+    assert "That time was just taken" in taken.text
+    assert Strip(taken.text).sections == [f"day-{chosen}"]

@@ -162,13 +162,13 @@ def test_on_a_phone_a_patient_picks_another_day_from_the_strip_and_holds_a_time_
         page.goto(live_server.url + "/book")
         strip = page.get_by_role("navigation", name="Days")
         expect(strip.get_by_role("listitem")).to_have_count(7)
-        expect(strip.locator("[aria-current=date]")).to_have_count(1)
+        expect(strip.locator("[aria-current=page]")).to_have_count(1)
         third = strip.get_by_role("link").nth(2)
         expect(third).to_have_accessible_name(re.compile(r"^\w+day \d+ \w+ \d+ free times$"))
         day = re.match(r"\w+day \d+ \w+", " ".join(third.inner_text().split())).group(0)
         third.click()
 
-        expect(strip.locator("[aria-current=date]")).to_contain_text(day)
+        expect(strip.locator("[aria-current=page]")).to_contain_text(day)
         expect(page.locator("section.day")).to_have_count(1)
         expect(page.locator("section.day h2")).to_have_text(day)
         assert page.evaluate("document.documentElement.scrollWidth") <= width
