@@ -96,16 +96,23 @@ class KeptSelect(Select):
     """WTForms' ``Select`` (without groups), with its options' markup built once for each list
     of choices and the chosen one marked in it: a page of free times has two such lists."""
 
-    def options(self, field) -> tuple[str, dict]:
+    def options(self, field) -> tuple[str, dict] | None:
+        """The joined options and where each lies; None for choices given as plain pairs or
+        in groups, which WTForms' own ``Select`` writes."""
+        if field.has_groups() or not all(isinstance(c, SelectChoice) for c in field.choices):
+            return None
         return _kept_options(tuple((choice.value, choice.label) for choice in field.choices))
 
     def __call__(self, field, **kwargs):
+        kept = self.options(field)
+        if kept is None:
+            return super().__call__(field, **kwargs)
         kwargs.setdefault("id", field.id)
         flags = getattr(field, "flags", {})
         for k in dir(flags):
             if k in self.validation_attrs and k not in kwargs:
                 kwargs[k] = getattr(flags, k)
-        options, where = self.options(field)
+        options, where = kept
         if isinstance(field.data, str) and field.data in where:
             start, end, selected = where[field.data]
             options = options[:start] + selected + options[end:]
@@ -115,7 +122,7 @@ class KeptSelect(Select):
 class ZoneSelect(KeptSelect):
     """``KeptSelect`` for ``ZoneField``, whose one list of zones is built once."""
 
-    def options(self, field) -> tuple[str, dict]:
+    def options(self, field) -> tuple[str, dict] | None:
         return _zone_options()
 
 

@@ -90,6 +90,9 @@ def test_the_practitioner_list_is_written_as_wtforms_writes_it(data):
         for attrs in ({}, {"aria-describedby": "practitioner-error", "aria-invalid": "true"}):
             assert field(**attrs) == wtforms.widgets.Select()(field, **attrs)
         assert field().count(" selected ") == (data in ("any", "1", "2")[: len(names) + 1])
+    field = Form(data={"practitioner": data}).practitioner
+    field.choices = [("any", "First available"), ("2", "Dr <Ben>")]  # pairs, as WTForms allows
+    assert field() == wtforms.widgets.Select()(field)
 
 
 def test_book_a_consult_end_to_end(client, setup):
