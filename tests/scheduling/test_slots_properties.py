@@ -18,6 +18,7 @@ from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
@@ -494,3 +495,27 @@ def test_rows_just_outside_a_window_still_fill_its_day_and_block_with_their_buff
     ] == whole
     assert whole[0] and all(s.start.date() != morning.start.date() for s in whole[0])
     assert whole[1][0].start > window.end  # 11:00 UTC is inside the busy time's buffer
+
+
+@pytest.mark.parametrize("case", ["a day fourteen hours ahead", "time off begun days before"])
+def test_rows_well_before_the_week_that_still_count(case):
+    """At UTC+14 a local day begins 14 hours before its UTC date: a consult filling that day
+    lies before the week asked, yet closes the week's first hours. Time off begun five days
+    before the week reaches into it: the look-back covers the longest row, not the margin."""
+    week = Interval(datetime(2026, 6, 1, tzinfo=UTC), datetime(2026, 6, 8, tzinfo=UTC))
+    if case == "a day fourteen hours ahead":
+        zone, cap = ZoneInfo("Pacific/Kiritimati"), 1
+        rows = {"busy": (Interval(week.start - 810 * MINUTE, week.start - 780 * MINUTE),)}
+    else:
+        zone, cap = ZoneInfo("UTC"), None
+        rows = {"time_off": (Interval(week.start - timedelta(days=5), week.start + 150 * MINUTE),)}
+    weekly = tuple(WeeklyRange(d, time(0), time(23)) for d in range(7))
+    av = Availability(1, zone, weekly, **rows)
+    rules = Rules(20 * MINUTE, 30 * MINUTE, 10 * MINUTE, timedelta(0), timedelta(days=30), cap)
+    now = datetime(2026, 5, 20, tzinfo=UTC)
+
+    whole = free_slots(av, rules, week, now)
+    (narrowed,) = by_window(av, [week], timedelta(days=2) + rules.buffer)
+
+    assert free_slots(narrowed, rules, week, now) == whole
+    assert whole and whole[0].start >= week.start + 150 * MINUTE  # held back by the row
