@@ -82,12 +82,16 @@ def setup(app):
 
 def test_the_page_shows_the_first_day_with_free_times_and_a_strip_of_the_week(client, setup):
     person, first = setup
-    page = Strip(client.get(f"/book?tz=UTC&day={first}").text)
+    html = client.get(f"/book?tz=UTC&day={first}").text
+    page = Strip(html)
 
     days = [first + timedelta(days=i) for i in range(7)]
     assert [e["text"].split(" ")[:3] for e in page.entries] == [label(d).split(" ") for d in days]
     shown = first + timedelta(days=1)
     assert page.current() == [e for e in page.entries if e["text"].startswith(label(shown))]
+    # A day's link leads to its heading, below the page's zone note: the zone is said there.
+    heading = f'<h2 id="day-{shown}">{label(shown)}</h2>'
+    assert f'{heading}\n    <p class="hint">Times in UTC (UTC)</p>' in html
     assert page.sections == [f"day-{shown.isoformat()}"]
     assert page.starts and {s.date() for s in page.starts} == {shown}
     # The days without free times say so, and are not links to an empty page.
