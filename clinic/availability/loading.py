@@ -28,8 +28,10 @@ from clinic.core.models import (
 )
 from clinic.scheduling import Availability, DayOverride, Interval, TimeRange, WeeklyRange
 
-# Daily caps count whole local days, which reach up to ~26 hours beyond a UTC window.
-_MARGIN = timedelta(days=2)
+# How far beyond a window the rows that decide its free times can lie: daily caps count whole
+# local days, which reach up to ~26 hours beyond a UTC window; buffers (at most 4 hours) and a
+# consult's length fit in the rest.
+ROWS_MARGIN = timedelta(days=2)
 # The core looks 15 local days back for the start of a stretch of working time (its slot grid
 # counts from there), so overrides are read from a little further back. Only a stretch that
 # overrides keep unbroken for more than two weeks could begin before them.
@@ -75,7 +77,7 @@ def load_each(
     ids = [p.id for p in practitioners]
     if not ids:
         return [], {}
-    lo, hi = window.start - _MARGIN, window.end + _MARGIN
+    lo, hi = window.start - ROWS_MARGIN, window.end + ROWS_MARGIN
     weekly: dict[int, list[WeeklyRange]] = defaultdict(list)
     for hours in db.session.execute(
         sa.select(
@@ -151,7 +153,7 @@ def load_each(
 def _overrides(ids: list[int], window: Interval) -> dict[int, tuple[DayOverride, ...]]:
     """Each practitioner's one-day overrides near ``window``, in one statement."""
     first = (window.start - _OVERRIDE_LOOK_BACK).date()
-    last = (window.end + _MARGIN).date()
+    last = (window.end + ROWS_MARGIN).date()
     ranges: dict[tuple[int, date], list[TimeRange]] = {}
     for row in db.session.execute(
         sa.select(

@@ -12,7 +12,7 @@ from functools import cache
 import sqlalchemy as sa
 from flask import current_app
 
-from clinic.availability.loading import availabilities, load, load_each
+from clinic.availability.loading import ROWS_MARGIN, availabilities, load, load_each
 from clinic.availability.slot_cache import SlotCache
 from clinic.core.clinic_settings import NotSetUp, clinic_settings
 from clinic.core.extensions import db
@@ -36,9 +36,6 @@ DEFAULT_CONSULT = "free-consult"
 _KIND_READ, _SETTINGS_READ = "clinic.consult_type", "clinic.settings"
 _WEEK = timedelta(days=7)
 _MONDAY = datetime(2001, 1, 1, tzinfo=UTC)
-# Around a week, how far its free times can depend on rows: the local days at its edges (a
-# daily cap) and a consult's length, with the buffer added where used.
-_MARGIN = timedelta(days=2)
 
 
 def consult_type() -> ConsultType:
@@ -172,9 +169,9 @@ def kept_open_times(
         )
         avails, lapses = load_each(people, span, now)
         weekly: dict[int, Availability] = {}
-        for av in avails:  # each practitioner's rows cut to each week asked, in one pass
+        for av in avails:  # each week gets the rows that reading it alone would have read
             asked = [i for i in missing if pairs[i][0].id == av.practitioner_id]
-            cut = by_window(av, [pairs[i][1] for i in asked], _MARGIN + rules.buffer)
+            cut = by_window(av, [pairs[i][1] for i in asked], ROWS_MARGIN)
             weekly.update(zip(asked, cut, strict=True))
         return [
             (first_available([weekly[i]], rules, pairs[i][1], now), lapses.get(pairs[i][0].id))
